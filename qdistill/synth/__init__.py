@@ -1,0 +1,1 @@
+"""Running synthesis tools, parsing their reports, and the resource/latency table."""
