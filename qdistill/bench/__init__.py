@@ -1,0 +1,1 @@
+"""CPU latency and throughput measurements."""

@@ -1,0 +1,1 @@
+"""Firmware: hls4ml conversion, C simulation, golden vectors, open-source RTL."""

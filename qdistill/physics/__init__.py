@@ -1,0 +1,1 @@
+"""Physics evaluation: missing pT, jets, resolutions, weight distributions, plots."""

@@ -1,0 +1,1 @@
+"""Students: DistillNet, QDistillNet, distillation losses, quantization-aware training, pruning."""

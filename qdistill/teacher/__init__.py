@@ -1,0 +1,1 @@
+"""The event-level GNN teacher and its soft labels."""
