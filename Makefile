@@ -1,8 +1,17 @@
-# qdistill: every target builds the virtual environment from pyproject.toml first.
+# qdistill — every target first builds the virtual environment .venv from pyproject.toml.
+#
+#   make firmware   reference QDistillNet → hls4ml C simulation (golden check) → da4ml RTL +
+#                   Verilator (bit-exact check) → synthesis (--flow auto) → resource/latency table
+#   make test       ruff + the whole pytest suite
+#   make pipeline   the whole chain from event generation to physics evaluation (SCALE=quick|paper)
+
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+QD := $(BIN)/qdistill
+PROJECT ?= firmware_projects/qdistillnet
+PART ?= xcvu13p-flga2577-2-e
 
 .PHONY: venv test lint firmware pipeline clean
 
@@ -20,6 +29,15 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q
+
+firmware: $(STAMP)
+	$(QD) csim $(PROJECT)
+	$(QD) rtl $(PROJECT)
+	$(QD) synth $(PROJECT) --part $(PART) --flow auto
+	$(QD) report $(PROJECT)
+
+pipeline: $(STAMP)
+	SCALE=$(or $(SCALE),quick) bash scripts/pipeline.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole qdistill chain: events → teacher → soft labels → students → firmware → physics, speed.
+#
+#   SCALE=quick (default): a small run that finishes in under 30 minutes on 2 cores.
+#   SCALE=paper: the paper's scale (≈15 M W+jets training particles, 40 student epochs).
+#   OUT=DIR: where everything goes (default runs/$SCALE). WORKERS=K: generator processes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+QD=${QD:-.venv/bin/qdistill}
+SCALE=${SCALE:-quick}
+OUT=${OUT:-runs/$SCALE}
+WORKERS=${WORKERS:-2}
+
+case "$SCALE" in
+  quick) TRAIN_EVENTS=300;  TEST_EVENTS=200; TEACHER_EPOCHS=8;  STUDENT_EPOCHS=10 ;;
+  paper) TRAIN_EVENTS=3000; TEST_EVENTS=1000; TEACHER_EPOCHS=30; STUDENT_EPOCHS=40 ;;
+  *) echo "pipeline: SCALE must be quick or paper, not '$SCALE'" >&2; exit 2 ;;
+esac
+
+mkdir -p "$OUT"
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "events: W+jets ($TRAIN_EVENTS) for training, ttbar ($TEST_EVENTS) for testing, pileup 140"
+[ -f "$OUT/wjets.h5" ] || $QD data generate --process wjets --events "$TRAIN_EVENTS" --pileup 140 \
+  --seed 1 --workers "$WORKERS" -o "$OUT/wjets.h5"
+[ -f "$OUT/ttbar.h5" ] || $QD data generate --process ttbar --events "$TEST_EVENTS" --pileup 140 \
+  --seed 2 --workers "$WORKERS" -o "$OUT/ttbar.h5"
+$QD data info "$OUT/ttbar.h5"
+
+step "teacher GNN"
+$QD teacher train --data "$OUT/wjets.h5" --validation-data "$OUT/ttbar.h5" \
+  --epochs "$TEACHER_EPOCHS" -o "$OUT/teacher"
+$QD teacher label "$OUT/teacher" --data "$OUT/wjets.h5"
+$QD teacher label "$OUT/teacher" --data "$OUT/ttbar.h5"
+
+step "students"
+$QD train --model distillnet --data "$OUT/wjets.h5" --validation-data "$OUT/ttbar.h5" \
+  --epochs "$STUDENT_EPOCHS" -o "$OUT/distillnet"
+$QD train --model qdistillnet --data "$OUT/wjets.h5" --validation-data "$OUT/ttbar.h5" \
+  --epochs "$STUDENT_EPOCHS" -o "$OUT/qdistillnet"
+
+step "firmware"
+$QD convert "$OUT/qdistillnet" -o "$OUT/firmware" --golden-data "$OUT/ttbar.h5"
+$QD csim "$OUT/firmware"
+$QD rtl "$OUT/firmware"
+$QD synth "$OUT/firmware" --flow auto
+$QD report "$OUT/firmware"
+
+step "physics and speed"
+$QD evaluate --data "$OUT/ttbar.h5" --teacher "$OUT/teacher" --distillnet "$OUT/distillnet" \
+  --qdistillnet "$OUT/qdistillnet" --project "$OUT/firmware" -o "$OUT/evaluation"
+$QD bench -o "$OUT/bench" --teacher "$OUT/teacher" --distillnet "$OUT/distillnet" \
+  --qdistillnet "$OUT/qdistillnet" --project "$OUT/firmware" --data "$OUT/ttbar.h5"
+step "done: results in $OUT"
