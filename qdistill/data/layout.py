@@ -30,7 +30,9 @@ SOFT_LABEL: Final[str] = "particles/soft_label"
 PARTICLE_FIELDS: Final[dict[str, tuple[str, tuple[int, ...]]]] = {
     "features": ("f4", (N_FEATURES,)),
     "p4": ("f4", (4,)),  # px, py, pz, E in GeV
-    "truth_fraction": ("f4", ()),  # energy fraction from the primary collision, in [0, 1]
+    # energy fraction from the primary collision, in [0, 1]; -1 where the file has no truth
+    # (attribute truth_available = false)
+    "truth_fraction": ("f4", ()),
 }
 GEN_FIELDS: Final[dict[str, tuple[str, tuple[int, ...]]]] = {
     "p4": ("f4", (4,)),  # px, py, pz, E in GeV, final-state particles of the hard collision
@@ -221,6 +223,12 @@ class EventFile:
     @property
     def attrs(self) -> dict[str, Any]:
         return dict(self._file.attrs)
+
+    @property
+    def truth_available(self) -> bool:
+        """False when ``/particles/truth_fraction`` holds no truth (-1, e.g. imported DistillNet
+        files, attribute ``truth_available = false``); readers must not use it then."""
+        return bool(self._file.attrs.get("truth_available", True))
 
     @property
     def has_soft_labels(self) -> bool:

@@ -1,0 +1,73 @@
+"""PUPPI on a hand-made event."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qdistill.data.puppi import PuppiParameters, alpha, associate_to_pv, puppi_weights
+
+
+def _event() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    n_pu = 400
+    # Pileup charged particles spread over the barrel, soft.
+    pu_eta = rng.uniform(-1.4, 1.4, n_pu)
+    pu_phi = rng.uniform(-np.pi, np.pi, n_pu)
+    pu_pt = rng.exponential(0.7, n_pu) + 0.3
+    # A hard primary-vertex jet at (η, φ) = (0.2, π - 0.02): three 20 GeV tracks, across φ = ±π.
+    pv_eta = np.array([0.18, 0.22, 0.20])
+    pv_phi = np.array([np.pi - 0.05, -np.pi + 0.03, np.pi - 0.01])
+    pv_pt = np.array([20.0, 20.0, 20.0])
+    # Neutral 1 in the jet (across the φ boundary); neutral 2 far from any PV track, in a
+    # cluster of pileup tracks.
+    pile_eta = np.array([-1.0, -1.02, -0.98])
+    pile_phi = np.array([0.0, 0.02, -0.02])
+    pile_pt = np.array([3.0, 3.0, 3.0])
+    eta = np.concatenate([pu_eta, pile_eta, pv_eta, [0.2, -1.0]])
+    phi = np.concatenate([pu_phi, pile_phi, pv_phi, [-np.pi + 0.01, 0.01]])
+    pt = np.concatenate([pu_pt, pile_pt, pv_pt, [10.0, 10.0]])
+    charged = np.concatenate([np.ones(n_pu + 6, bool), [False, False]])
+    from_pv = np.concatenate([np.zeros(n_pu + 3, bool), np.ones(3, bool), [False, False]])
+    return {"eta": eta, "phi": phi, "pt": pt, "charged": charged, "from_pv": from_pv}
+
+
+def test_puppi_weights_on_hand_made_event() -> None:
+    ev = _event()
+    w = puppi_weights(ev["eta"], ev["phi"], ev["pt"], ev["charged"], ev["from_pv"], n_vertices=50)
+    assert w.shape == ev["pt"].shape
+    assert np.all(w[ev["charged"] & ev["from_pv"]] == 1.0)
+    assert np.all(w[ev["charged"] & ~ev["from_pv"]] == 0.0)
+    assert w[-2] > 0.95  # neutral inside the hard PV jet
+    assert w[-1] == 0.0  # neutral next to pileup tracks only
+    assert np.all((w >= 0) & (w <= 1))
+
+
+def test_alpha_uses_the_cone_and_periodic_phi() -> None:
+    params = PuppiParameters()
+    eta = np.array([0.0, 0.0, 0.0, 0.0])
+    phi = np.array([np.pi - 0.05, -np.pi + 0.05, 0.0, np.pi - 0.05])
+    pt = np.array([1.0, 2.0, 5.0, 3.0])
+    neighbour = np.array([False, True, True, False])
+    a = alpha(eta, phi, neighbour, pt, params)
+    # Particle 0 sees particle 1 at ΔR = 0.1 across φ = ±π, not particle 2 (ΔR ≈ 3.1) and not
+    # particle 3 (ΔR = 0 < R_min, and not a neighbour).
+    assert a[0] == pytest.approx(np.log((2.0 / 0.1) ** 2), rel=1e-6)
+    assert a[2] == -np.inf  # no neighbour in its cone (itself excluded by R_min)
+
+
+def test_neutral_pt_cut_rises_with_vertices() -> None:
+    ev = _event()
+    w_low = puppi_weights(ev["eta"], ev["phi"], ev["pt"], ev["charged"], ev["from_pv"], 10)
+    # 0.2 + 0.006 · 1700 = 10.4 GeV > the jet neutral's 10 GeV: cut away.
+    w_high = puppi_weights(ev["eta"], ev["phi"], ev["pt"], ev["charged"], ev["from_pv"], 1700)
+    assert w_low[-2] > 0.95 and w_high[-2] == 0.0
+
+
+def test_vertex_association_and_parameter_checks() -> None:
+    dz = np.array([0.05, 0.2, -0.2, 0.09, -0.11])
+    sigma = np.array([0.02, 0.05, 0.1, 0.001, 0.001])
+    # 3σ windows, with a 0.1 mm floor.
+    assert associate_to_pv(dz, sigma).tolist() == [True, False, True, True, False]
+    with pytest.raises(ValueError, match="one value per region"):
+        PuppiParameters(rms_pt_min_gev=(0.1,))
