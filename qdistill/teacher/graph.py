@@ -1,0 +1,87 @@
+"""The teacher's graph: k nearest neighbours of every candidate in (η, φ), φ periodic.
+
+Computed per event in NumPy/SciPy (a k-d tree with a toroidal φ axis) and fed to the network as
+neighbour indices, so the network itself never pads events to a common size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from scipy.spatial import cKDTree
+
+from qdistill.features import ETA, PHI
+
+#: Neighbours per candidate in the paper's teacher.
+DEFAULT_K: Final[int] = 20
+TWO_PI: Final[float] = 2.0 * np.pi
+
+
+def wrap_phi(dphi: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Map azimuthal differences (rad) into [-π, π)."""
+    return np.mod(np.asarray(dphi, dtype=np.float64) + np.pi, TWO_PI) - np.pi
+
+
+def knn_indices(
+    eta: npt.ArrayLike, phi: npt.ArrayLike, k: int = DEFAULT_K
+) -> npt.NDArray[np.int32]:
+    """Indices of the ``k`` nearest other candidates of each candidate in (η, φ), shape (n, k).
+
+    Distance is ΔR = √(Δη² + Δφ²) with Δφ taken the short way round (φ = 3.1 and φ = -3.1 are
+    0.083 rad apart). A candidate is never its own neighbour unless the event has a single
+    candidate. Events with fewer than ``k + 1`` candidates repeat their farthest neighbour to fill
+    the row (no change for a max over neighbours, extra weight for a mean); events at pileup 140
+    have thousands of candidates, so this only matters for toy events.
+    Rows are sorted by increasing distance. ``eta``, ``phi`` (rad): shape (n,).
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    eta = np.asarray(eta, dtype=np.float64)
+    phi = np.asarray(phi, dtype=np.float64)
+    n = len(eta)
+    if n == 0:
+        return np.zeros((0, k), dtype=np.int32)
+    if n == 1:
+        return np.zeros((1, k), dtype=np.int32)
+    # The tree wants every coordinate in [0, L): shift η to start at 0 and give it a box twice
+    # as wide as its range plus one, so that no wrapped η distance is ever shorter than a real one.
+    eta0 = eta - eta.min()
+    eta_box = 2.0 * float(eta0.max()) + 1.0
+    phi0 = np.mod(phi + np.pi, TWO_PI)
+    phi0[phi0 >= TWO_PI] = 0.0  # mod can round up to exactly 2π
+    tree = cKDTree(np.column_stack([eta0, phi0]), boxsize=[eta_box, TWO_PI])
+    n_query = min(k + 1, n)
+    _, idx = tree.query(np.column_stack([eta0, phi0]), k=n_query)
+    idx = np.asarray(idx, dtype=np.int64).reshape(n, n_query)
+    # Drop the candidate itself; with exact ties it may not come first, so sort it to the end.
+    is_self = idx == np.arange(n)[:, None]
+    order = np.argsort(is_self, axis=1, kind="stable")
+    idx = np.take_along_axis(idx, order, axis=1)[:, : n_query - 1]
+    if idx.shape[1] < k:
+        idx = np.concatenate([idx, np.repeat(idx[:, -1:], k - idx.shape[1], axis=1)], axis=1)
+    return idx.astype(np.int32)
+
+
+def event_graph(features: npt.NDArray[np.floating], k: int = DEFAULT_K) -> npt.NDArray[np.int32]:
+    """:func:`knn_indices` of one event's (n, 16) feature matrix (columns η and φ)."""
+    return knn_indices(features[:, ETA], features[:, PHI], k)
+
+
+def batch_graphs(
+    features: Sequence[npt.NDArray[np.floating]], k: int = DEFAULT_K
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]:
+    """Join events into one disjoint graph: stacked (Σn, 16) features and (Σn, k) indices.
+
+    Each event's indices are offset by the number of candidates before it, so no edge crosses
+    events and nothing is padded.
+    """
+    stacked: list[npt.NDArray[np.int32]] = []
+    offset = 0
+    for feats in features:
+        stacked.append(event_graph(feats, k) + np.int32(offset))
+        offset += len(feats)
+    x = np.concatenate([np.asarray(f, dtype=np.float32) for f in features])
+    return x, np.concatenate(stacked).astype(np.int32)
