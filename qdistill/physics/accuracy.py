@@ -24,12 +24,34 @@ def histogram_accuracy(
     non-empty the ratio of the smaller count to the larger is taken (so over- and
     under-prediction count alike and 1 means identical), and the ratios are averaged over bins.
     """
-    w = np.clip(np.asarray(weights, dtype=np.float64), 0.0, 1.0)
-    r = np.clip(np.asarray(reference, dtype=np.float64), 0.0, 1.0)
+    w = np.asarray(weights, dtype=np.float64)
+    r = np.asarray(reference, dtype=np.float64)
     if w.shape != r.shape:
         raise QdistillError(f"weights have shape {w.shape} but the reference has {r.shape}")
-    h_w, _ = np.histogram(w, bins=bins)
-    h_r, _ = np.histogram(r, bins=bins)
+    return accuracy_from_counts(weight_histogram(w, bins), weight_histogram(r, bins))
+
+
+def weight_histogram(
+    weights: npt.ArrayLike, bins: npt.ArrayLike = WEIGHT_BINS
+) -> npt.NDArray[np.int64]:
+    """Counts of per-particle weights (n,) in ``bins``, weights clipped to [0, 1] first.
+
+    The last bin is closed, so a weight of exactly 1 counts in it (not in an overflow).
+    """
+    w = np.clip(np.asarray(weights, dtype=np.float64), 0.0, 1.0)
+    counts, _ = np.histogram(w, bins=bins)
+    return counts.astype(np.int64)
+
+
+def accuracy_from_counts(counts: npt.ArrayLike, reference_counts: npt.ArrayLike) -> float:
+    """:func:`histogram_accuracy` from histograms already filled (same bins), shape (bins,) each.
+
+    For weights histogrammed while streaming through a file, event block by event block.
+    """
+    h_w = np.asarray(counts, dtype=np.float64)
+    h_r = np.asarray(reference_counts, dtype=np.float64)
+    if h_w.shape != h_r.shape:
+        raise QdistillError(f"histograms have {h_w.shape} and {h_r.shape} bins; they must agree")
     filled = (h_w + h_r) > 0
     if not filled.any():
         raise QdistillError("cannot compute the histogram accuracy of empty weight arrays")

@@ -1,0 +1,364 @@
+"""``qdistill evaluate``: missing-pT and jet resolution, weight distributions and accuracy of every
+available weighting on one event file, written as ``summary.json``, ``summary.md`` and figures.
+
+The file is read block by block; per-particle quantities are only histogrammed, so memory does
+not grow with the number of events (only one MET response and a few jet responses per event are
+kept). ``summary.json`` is written last: its presence means the evaluation completed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import hist
+import numpy as np
+import numpy.typing as npt
+
+from qdistill.atomic import write_text_atomic
+from qdistill.data.detector import CALO_ETA_MAX
+from qdistill.data.layout import Event, EventFile
+from qdistill.errors import QdistillError
+from qdistill.features import ETA, PHI
+from qdistill.physics import jets as jetlib
+from qdistill.physics import plots
+from qdistill.physics.accuracy import WEIGHT_BINS, accuracy_from_counts, weight_histogram
+from qdistill.physics.met import check_weights, gen_met, met
+from qdistill.physics.resolution import N_BOOTSTRAP, Responses, bootstrap_resolutions
+from qdistill.physics.weightings import WEIGHTING_NAMES, Weighting, build_weightings
+
+PathLike = str | os.PathLike[str]
+#: A candidate counts as from the primary collision (figure 3) when its truth fraction exceeds this.
+PV_TRUTH_THRESHOLD: Final[float] = 0.5
+BLOCK_EVENTS: Final[int] = 32
+ETA_PHI_AXES: Final = (
+    hist.axis.Regular(50, -5.0, 5.0, name="eta", label="η"),
+    hist.axis.Regular(36, -math.pi, math.pi, name="phi", label="φ"),
+)
+REFERENCE: Final[str] = "puppi"
+ACCURACY_REFERENCE: Final[str] = "teacher"
+
+
+@dataclass
+class _Accumulator:
+    """Everything kept while streaming through the events."""
+
+    names: Sequence[str]
+    n_events: int = 0
+    met_gen: list[float] = field(default_factory=list)
+    met: dict[str, list[float]] = field(default_factory=dict)
+    met_event: list[int] = field(default_factory=list)
+    jet_resp: dict[str, list[float]] = field(default_factory=dict)
+    jet_event: dict[str, list[int]] = field(default_factory=dict)
+    n_gen_jets: int = 0
+    counts_pv: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
+    counts_pu: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
+    pt_maps: dict[str, hist.Hist] = field(default_factory=dict)
+    primary_pt: hist.Hist = field(default_factory=lambda: hist.Hist(*ETA_PHI_AXES))
+    n_pileup_sum: int = 0
+
+    def __post_init__(self) -> None:
+        zeros = np.zeros(len(WEIGHT_BINS) - 1, dtype=np.int64)
+        for name in self.names:
+            self.met[name] = []
+            self.jet_resp[name] = []
+            self.jet_event[name] = []
+            self.counts_pv[name] = zeros.copy()
+            self.counts_pu[name] = zeros.copy()
+            self.pt_maps[name] = hist.Hist(*ETA_PHI_AXES)
+
+    def add(self, event: Event, weights: Mapping[str, npt.NDArray[np.float64]]) -> None:
+        i = self.n_events
+        self.n_events += 1
+        self.n_pileup_sum += event.n_pileup
+        pt = np.hypot(event.p4[:, 0], event.p4[:, 1]).astype(np.float64)
+        eta = event.features[:, ETA]
+        phi = event.features[:, PHI]
+        is_pv = event.truth_fraction > PV_TRUTH_THRESHOLD
+        self.primary_pt.fill(eta, phi, weight=event.truth_fraction * pt)
+
+        met_gen = gen_met(event.gen_p4, event.gen_pdg_id)
+        if met_gen > 0:
+            self.met_gen.append(met_gen)
+            self.met_event.append(i)
+        gen_jets = jetlib.gen_jets(event.gen_p4, event.gen_pdg_id)
+        self.n_gen_jets += int((np.abs(gen_jets.eta) < CALO_ETA_MAX).sum())
+
+        for name, w in weights.items():
+            self.counts_pv[name] += weight_histogram(w[is_pv])
+            self.counts_pu[name] += weight_histogram(w[~is_pv])
+            self.pt_maps[name].fill(eta, phi, weight=w * pt)
+            if met_gen > 0:
+                self.met[name].append(met(event.p4, w, name))
+            resp = jetlib.jet_response(jetlib.weighted_jets(event.p4, w, name), gen_jets)
+            self.jet_resp[name].extend(resp.tolist())
+            self.jet_event[name].extend([i] * len(resp))
+
+
+def _finite(x: float) -> float | None:
+    """JSON has no NaN: undefined numbers become null."""
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _by_name(values: Mapping[str, float], names: Sequence[str]) -> dict[str, float | None]:
+    return {n: _finite(values[n]) for n in names if n in values}
+
+
+def _iter_blocks(events: EventFile, stop: int, block: int = BLOCK_EVENTS) -> Iterator[list[Event]]:
+    batch: list[Event] = []
+    for event in events.iter_events(0, stop, block=block):
+        batch.append(event)
+        if len(batch) == block:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def evaluate(
+    data_path: PathLike,
+    out_dir: PathLike,
+    *,
+    teacher_dir: PathLike | None = None,
+    distillnet_dir: PathLike | None = None,
+    qdistillnet_dir: PathLike | None = None,
+    project_dir: PathLike | None = None,
+    max_events: int | None = None,
+    seed: int = 0,
+    n_bootstrap: int = N_BOOTSTRAP,
+    extra_weightings: Mapping[str, Weighting] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    make_plots: bool = True,
+) -> dict[str, Any]:
+    """Evaluate every available weighting on the events of ``data_path``; write ``out_dir``.
+
+    Weightings whose model is not given are skipped (``summary["skipped"]`` says why);
+    ``extra_weightings`` adds weightings under new names (a function from a block of events to one
+    weight array per event). ``seed`` seeds the bootstrap of ``n_bootstrap`` resamples.
+    ``progress(done, total)`` is called once the inputs are checked and after every block.
+    ``make_plots=False`` writes the summary and table only (the figures take seconds).
+    Returns the summary that is also written to ``out_dir/summary.json``.
+    """
+    if max_events is not None and max_events <= 0:
+        raise QdistillError(f"--max-events must be positive, got {max_events}")
+    if n_bootstrap < 2:
+        raise QdistillError(f"the bootstrap needs at least 2 resamples, got {n_bootstrap}")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise QdistillError(f"{out}: exists and is not a directory; choose another -o")
+    with EventFile(data_path) as events:
+        total = events.n_events if max_events is None else min(max_events, events.n_events)
+        if total == 0:
+            raise QdistillError(f"{data_path}: has no events to evaluate")
+        chosen, skipped = build_weightings(
+            has_soft_labels=events.has_soft_labels,
+            teacher_dir=teacher_dir,
+            distillnet_dir=distillnet_dir,
+            qdistillnet_dir=qdistillnet_dir,
+            project_dir=project_dir,
+        )
+        for name, fn in (extra_weightings or {}).items():
+            if name in chosen:
+                raise QdistillError(f"weighting {name!r} is already built in")
+            chosen[name] = fn
+        names = list(chosen)
+        acc = _Accumulator(names)
+        attrs = events.attrs
+        if progress is not None:
+            progress(0, total)
+        for block in _iter_blocks(events, total):
+            per_name = {name: fn(block) for name, fn in chosen.items()}
+            for name, ws in per_name.items():
+                if len(ws) != len(block):
+                    raise QdistillError(
+                        f"weighting {name!r} gave weights for {len(ws)} events, not {len(block)}"
+                    )
+            for k, event in enumerate(block):
+                weights = {
+                    name: check_weights(per_name[name][k], event.n_particles, name)
+                    for name in names
+                }
+                acc.add(event, weights)
+            if progress is not None:
+                progress(acc.n_events, total)
+    summary = _summarise(acc, names, skipped, Path(data_path), seed, n_bootstrap)
+    process = attrs.get("process")
+    mean_pileup = acc.n_pileup_sum / acc.n_events
+    rlabel = f"{process + ', ' if isinstance(process, str) else ''}"
+    rlabel += rf"$\langle\mu\rangle$ = {mean_pileup:.0f}"
+    out.mkdir(parents=True, exist_ok=True)
+    # Everything is made in a hidden sibling first and moved into place at the end, summary.json
+    # last: a failed run leaves the previous run's files as they were, consistent with each other.
+    staging = Path(tempfile.mkdtemp(prefix=".evaluate.", dir=out))
+    try:
+        written = _plot(acc, summary, staging, rlabel) if make_plots else []
+        summary["plots"] = sorted(p.name for p in written)
+        write_text_atomic(staging / "summary.md", summary_markdown(summary))
+        write_text_atomic(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
+        for name in [*summary["plots"], "summary.md", "summary.json"]:
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return summary
+
+
+def _summarise(
+    acc: _Accumulator,
+    names: Sequence[str],
+    skipped: Mapping[str, str],
+    data_path: Path,
+    seed: int,
+    n_bootstrap: int,
+) -> dict[str, Any]:
+    met_gen = np.asarray(acc.met_gen)
+    met_resp = {
+        n: Responses(
+            (np.asarray(acc.met[n]) - met_gen) / met_gen, np.asarray(acc.met_event, np.int64)
+        )
+        for n in names
+    }
+    jet_resp = {n: Responses.from_lists(acc.jet_resp[n], acc.jet_event[n]) for n in names}
+    # MET and jets use different resamples (seeds differ) so that their uncertainties are
+    # independent estimates; each is paired across weightings.
+    met_res = bootstrap_resolutions(met_resp, acc.n_events, n_resamples=n_bootstrap, seed=seed)
+    jet_res = bootstrap_resolutions(jet_resp, acc.n_events, n_resamples=n_bootstrap, seed=seed + 1)
+    accuracy: dict[str, float | None] = {}
+    if ACCURACY_REFERENCE in names:
+        ref = acc.counts_pv[ACCURACY_REFERENCE] + acc.counts_pu[ACCURACY_REFERENCE]
+        for n in names:
+            accuracy[n] = _finite(accuracy_from_counts(acc.counts_pv[n] + acc.counts_pu[n], ref))
+    warnings = []
+    if not acc.met_gen:
+        warnings.append(
+            "no event has generator neutrinos: the missing-pT resolution is undefined (null)"
+        )
+    if acc.n_gen_jets == 0:
+        warnings.append(
+            "no event has a generator jet (the file may hold no generator particles): the jet "
+            "resolution is undefined (null)"
+        )
+    return {
+        "data": str(data_path),
+        "events": acc.n_events,
+        "events_with_gen_met": len(acc.met_gen),
+        "gen_jets": acc.n_gen_jets,
+        "gen_jet_eta_max": CALO_ETA_MAX,
+        "weightings": list(names),
+        "skipped": {n: skipped[n] for n in WEIGHTING_NAMES if n in skipped},
+        "warnings": warnings,
+        "met_resolution": _by_name(met_res.resolution, names),
+        "met_resolution_uncertainty": _by_name(met_res.uncertainty, names),
+        "met_improvement_over_puppi": _by_name(met_res.improvement, names),
+        "met_improvement_over_puppi_uncertainty": _by_name(met_res.improvement_uncertainty, names),
+        "met_response_median": _by_name(met_res.median, names),
+        "jet_resolution": _by_name(jet_res.resolution, names),
+        "jet_resolution_uncertainty": _by_name(jet_res.uncertainty, names),
+        "jet_improvement_over_puppi": _by_name(jet_res.improvement, names),
+        "jet_improvement_over_puppi_uncertainty": _by_name(jet_res.improvement_uncertainty, names),
+        "jet_response_median": _by_name(jet_res.median, names),
+        "jets_matched": dict(jet_res.count),
+        "jet_matching_efficiency": {
+            n: _finite(jet_res.count[n] / acc.n_gen_jets if acc.n_gen_jets else math.nan)
+            for n in names
+        },
+        "accuracy": accuracy,
+        "accuracy_reference": ACCURACY_REFERENCE if accuracy else None,
+        "bootstrap": {"resamples": n_bootstrap, "seed": seed, "unit": "events"},
+        "definitions": {
+            "response": "(X - X_gen) / X_gen",
+            "resolution": "(q75 - q25) / 2 of the response",
+            "improvement_over_puppi": "(res_puppi - res) / res_puppi",
+            "met_gen": "|sum pT| of the hard collision's neutrinos (|PDG id| 12, 14, 16)",
+            "jets": (
+                f"anti-kt R = {jetlib.JET_R}, pT > {jetlib.JET_PT_MIN_GEV} GeV, candidates scaled "
+                f"by their weight; generator jets from the hard collision's visible particles; "
+                f"matched one to one by increasing dR < {jetlib.MATCH_DR_MAX}"
+            ),
+            "jet_matching_efficiency": (
+                f"matched jets / generator jets with |eta| < {CALO_ETA_MAX} (the calorimeters)"
+            ),
+            "accuracy": "histogram accuracy of the per-particle weights against the teacher's",
+        },
+    }
+
+
+def _plot(acc: _Accumulator, summary: Mapping[str, Any], out: Path, rlabel: str) -> list[Path]:
+    met_gen = np.asarray(acc.met_gen)
+    met_resp = {n: (np.asarray(acc.met[n]) - met_gen) / met_gen for n in acc.names}
+    jet_resp = {n: np.asarray(acc.jet_resp[n]) for n in acc.names}
+    nan = math.nan
+    met_sigma = {n: v if v is not None else nan for n, v in summary["met_resolution"].items()}
+    jet_sigma = {n: v if v is not None else nan for n, v in summary["jet_resolution"].items()}
+    return [
+        *plots.plot_responses(met_resp, met_sigma, out, observable="met", rlabel=rlabel),
+        *plots.plot_responses(jet_resp, jet_sigma, out, observable="jet", rlabel=rlabel),
+        *plots.plot_weight_distributions(
+            acc.counts_pv, acc.counts_pu, WEIGHT_BINS, out, rlabel=rlabel
+        ),
+        *plots.plot_pt_ratio_maps(acc.pt_maps, acc.primary_pt, out, rlabel=rlabel),
+    ]
+
+
+def _fmt(value: float | None, unc: float | None = None, percent: bool = False) -> str:
+    if value is None:
+        return "–"
+    scale, unit = (100.0, " %") if percent else (1.0, "")
+    text = f"{value * scale:.1f}" if percent else f"{value:.4f}"
+    if unc is not None:
+        text += f" ± {unc * scale:.1f}" if percent else f" ± {unc:.4f}"
+    return text + unit
+
+
+def summary_markdown(summary: Mapping[str, Any]) -> str:
+    """The summary as a markdown table, one row a weighting."""
+    lines = [
+        f"# qdistill evaluate: {summary['data']}",
+        "",
+        f"{summary['events']} events ({summary['events_with_gen_met']} with generator missing pT "
+        f"> 0), {summary['gen_jets']} generator jets within |η| < {summary['gen_jet_eta_max']}. "
+        "Uncertainties: bootstrap over events, "
+        f"{summary['bootstrap']['resamples']} resamples, seed {summary['bootstrap']['seed']}. "
+        "Improvement = (σ_PUPPI − σ)/σ_PUPPI.",
+        "",
+        "| weighting | MET resolution | MET vs PUPPI | jet resolution | jets vs PUPPI "
+        "| jets matched | accuracy vs teacher |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for n in summary["weightings"]:
+        eff = summary["jet_matching_efficiency"].get(n)
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    n,
+                    _fmt(summary["met_resolution"][n], summary["met_resolution_uncertainty"][n]),
+                    _fmt(
+                        summary["met_improvement_over_puppi"].get(n),
+                        summary["met_improvement_over_puppi_uncertainty"].get(n),
+                        percent=True,
+                    ),
+                    _fmt(summary["jet_resolution"][n], summary["jet_resolution_uncertainty"][n]),
+                    _fmt(
+                        summary["jet_improvement_over_puppi"].get(n),
+                        summary["jet_improvement_over_puppi_uncertainty"].get(n),
+                        percent=True,
+                    ),
+                    f"{summary['jets_matched'][n]}" + (f" ({eff:.0%})" if eff is not None else ""),
+                    _fmt(summary["accuracy"].get(n), percent=True),
+                ]
+            )
+            + " |"
+        )
+    if summary["warnings"]:
+        lines += ["", *(f"**Warning:** {w}." for w in summary["warnings"])]
+    if summary["skipped"]:
+        lines += ["", "Not evaluated:", ""]
+        lines += [f"- {n}: {why}" for n, why in summary["skipped"].items()]
+    return "\n".join(lines) + "\n"

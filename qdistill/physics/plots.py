@@ -1,0 +1,192 @@
+"""The evaluation's figures, in mplhep's CMS style, each saved as PNG and PDF.
+
+- ``met_response`` / ``jet_response``: response distributions of missing pT and of matched jet pT
+  for every weighting (the paper's figure 2);
+- ``weights``: per-particle weight distributions, primary-collision and pileup particles apart
+  (figure 3);
+- ``pt_ratio_eta_phi``: per η–φ cell, the weighted pT divided by the pT from the primary
+  collision, summed over events (figure 4).
+
+The label says "qdistill Simulation": these are our simulated events, not a CMS result. Figures are
+built with :class:`matplotlib.figure.Figure` (no pyplot, no global backend switch) and written
+through :func:`qdistill.atomic.atomic_path`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+import hist
+import matplotlib
+import matplotlib.style
+import mplhep
+import numpy as np
+import numpy.typing as npt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from qdistill.atomic import atomic_path
+
+#: Display name and colour of each weighting, the same in every figure.
+STYLE: Final[dict[str, tuple[str, str]]] = {
+    "puppi": ("PUPPI", "#5790fc"),
+    "teacher": ("Teacher GNN", "#e42536"),
+    "distillnet": ("DistillNet", "#f89c20"),
+    "qdistillnet": ("QDistillNet (QKeras)", "#964a8b"),
+    "qdistillnet_firmware": ("QDistillNet (firmware C sim)", "#7a21dd"),
+    "truth": ("Truth fraction", "#9c9ca1"),
+}
+FORMATS: Final[tuple[str, ...]] = ("png", "pdf")
+MET_RESPONSE_AXIS: Final = hist.axis.Regular(60, -1.0, 2.0, name="response")
+JET_RESPONSE_AXIS: Final = hist.axis.Regular(60, -1.0, 1.0, name="response")
+
+
+def _style(name: str) -> tuple[str, str]:
+    return STYLE.get(name, (name, "#3f90da"))
+
+
+def _label(ax: Axes, rlabel: str, fontsize: str | None = None) -> None:
+    # scilocator_adjust=False: mplhep 1.3.3 then measures the axis offset text on pyplot's
+    # current axes (not ``ax``), which would open a stray pyplot figure.
+    mplhep.label.exp_label(
+        exp="qdistill",
+        data=False,
+        com=None,
+        rlabel=rlabel,
+        fontsize=fontsize,
+        scilocator_adjust=False,
+        ax=ax,
+    )
+
+
+def _save(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
+    paths = []
+    for fmt in FORMATS:
+        target = out_dir / f"{stem}.{fmt}"
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format=fmt, bbox_inches="tight")
+        paths.append(target)
+    return paths
+
+
+def plot_responses(
+    responses: Mapping[str, npt.ArrayLike],
+    resolutions: Mapping[str, float],
+    out_dir: Path,
+    *,
+    observable: str,
+    rlabel: str,
+) -> list[Path]:
+    """Normalised response distributions, one line a weighting; ``observable`` is ``"met"`` or
+    ``"jet"``. The legend gives each resolution. Returns the files written."""
+    axis = MET_RESPONSE_AXIS if observable == "met" else JET_RESPONSE_AXIS
+    xlabel = (
+        r"$(p_T^{miss} - p_{T,gen}^{miss})\,/\,p_{T,gen}^{miss}$"
+        if observable == "met"
+        else r"$(p_T^{jet} - p_{T,gen}^{jet})\,/\,p_{T,gen}^{jet}$"
+    )
+    with matplotlib.style.context(mplhep.style.CMS):
+        fig = Figure(figsize=(10, 8))
+        ax = fig.subplots()
+        for name, values in responses.items():
+            h = hist.Hist(axis).fill(np.asarray(values, dtype=np.float64))
+            if h.sum(flow=True) == 0:
+                continue
+            title, colour = _style(name)
+            mplhep.histplot(
+                h,
+                density=True,
+                yerr=False,
+                ax=ax,
+                color=colour,
+                label=f"{title}: σ = {resolutions.get(name, math.nan):.3f}",
+                flow="none",
+            )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("density")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(
+                fontsize="x-small", title="resolution (q75 − q25)/2", title_fontsize="x-small"
+            )
+        else:
+            ax.text(0.5, 0.5, "no responses", transform=ax.transAxes, ha="center")
+        _label(ax, rlabel)
+        return _save(fig, out_dir, f"{observable}_response")
+
+
+def plot_weight_distributions(
+    counts_pv: Mapping[str, npt.ArrayLike],
+    counts_pu: Mapping[str, npt.ArrayLike],
+    bins: npt.ArrayLike,
+    out_dir: Path,
+    *,
+    rlabel: str,
+) -> list[Path]:
+    """Per-particle weight histograms (counts per bin of ``bins``) of every weighting, for
+    primary-collision particles (left) and pileup particles (right), log scale."""
+    with matplotlib.style.context(mplhep.style.CMS):
+        fig = Figure(figsize=(18, 8))
+        axes = fig.subplots(1, 2)
+        for ax, counts, title in (
+            (axes[0], counts_pv, "primary-collision particles"),
+            (axes[1], counts_pu, "pileup particles"),
+        ):
+            for name, c in counts.items():
+                label, colour = _style(name)
+                mplhep.histplot(np.asarray(c), bins, ax=ax, color=colour, label=label)
+            ax.set_yscale("log")
+            top = max((float(np.max(c)) for c in counts.values() if np.size(c)), default=1.0)
+            ax.set_ylim(0.5, 30 * max(top, 1.0))  # room above the highest bin for the labels
+            ax.set_xlabel("per-particle weight")
+            ax.set_title(title, fontsize="small", loc="right", pad=40)
+            _label(ax, rlabel)
+        axes[0].set_ylabel("particles")
+        axes[1].set_ylabel("particles")
+        axes[0].legend(fontsize="x-small", loc="upper center")
+        return _save(fig, out_dir, "weights")
+
+
+def plot_pt_ratio_maps(
+    weighted_pt: Mapping[str, hist.Hist],
+    primary_pt: hist.Hist,
+    out_dir: Path,
+    *,
+    rlabel: str,
+) -> list[Path]:
+    """η–φ maps of Σ w·pT / Σ f·pT per cell (f: truth fraction, the primary collision's share),
+    one panel a weighting; 1 means the weighting removes exactly the pileup in that cell."""
+    names = list(weighted_pt)
+    ncol = min(3, len(names))
+    nrow = math.ceil(len(names) / ncol)
+    denominator = primary_pt.values()
+    # cells without primary-collision pT have no ratio: grey, distinct from a ratio of 1 (white)
+    cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="#c8c8c8")
+    with matplotlib.style.context(mplhep.style.CMS):
+        fig = Figure(figsize=(11 * ncol, 8 * nrow))
+        axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
+        for ax, name in zip(axes, names, strict=False):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(denominator > 0, weighted_pt[name].values() / denominator, np.nan)
+            eta_edges = primary_pt.axes[0].edges
+            phi_edges = primary_pt.axes[1].edges
+            mesh = ax.pcolormesh(eta_edges, phi_edges, ratio.T, cmap=cmap, vmin=0, vmax=2)
+            fig.colorbar(mesh, ax=ax, label=r"$\sum w\,p_T \;/\; \sum f_{PV}\,p_T$")
+            ax.set_xlabel(r"$\eta$")
+            ax.set_ylabel(r"$\phi$ [rad]")
+            ax.text(
+                0.03,
+                0.97,
+                _style(name)[0],
+                transform=ax.transAxes,
+                ha="left",
+                va="top",
+                fontsize="small",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+            )
+            _label(ax, rlabel, fontsize="small")
+        for ax in axes[len(names) :]:
+            ax.set_visible(False)
+        return _save(fig, out_dir, "pt_ratio_eta_phi")

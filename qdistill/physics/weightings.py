@@ -1,0 +1,176 @@
+"""The per-particle weightings the evaluation compares, and where each one comes from.
+
+A weighting is a function from a block of events to one weight array (n,) per event:
+
+- ``puppi``: the PUPPI weight stored among the 16 features;
+- ``teacher``: the soft labels stored in the file (``qdistill teacher label``), or the teacher
+  model in ``--teacher DIR`` run on every event;
+- ``distillnet``, ``qdistillnet``: the trained students (``qdistill train``) run on the features;
+- ``qdistillnet_firmware``: the C simulation of the hls4ml project in ``--project DIR`` on the
+  candidates preprocessed and quantized as the project's golden inputs are, i.e. the numbers the
+  FPGA would compute;
+- ``truth``: the truth fraction (the primary collision's share of each candidate's energy), the
+  upper bound of any pileup mitigation.
+
+Model-based weightings are built only when their model is given; :func:`build_weightings`
+returns the reason for every weighting it leaves out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from qdistill.data.layout import Event
+from qdistill.errors import QdistillError
+from qdistill.features import PUPPI_WEIGHT
+
+#: The weightings in the order of every table and figure.
+WEIGHTING_NAMES: Final[tuple[str, ...]] = (
+    "puppi",
+    "teacher",
+    "distillnet",
+    "qdistillnet",
+    "qdistillnet_firmware",
+    "truth",
+)
+
+Weighting = Callable[[Sequence[Event]], list[npt.NDArray[np.float64]]]
+PathLike = str | os.PathLike[str]
+
+
+def puppi(events: Sequence[Event]) -> list[npt.NDArray[np.float64]]:
+    return [e.features[:, PUPPI_WEIGHT].astype(np.float64) for e in events]
+
+
+def truth(events: Sequence[Event]) -> list[npt.NDArray[np.float64]]:
+    return [e.truth_fraction.astype(np.float64) for e in events]
+
+
+def soft_labels(events: Sequence[Event]) -> list[npt.NDArray[np.float64]]:
+    out = []
+    for e in events:
+        if e.soft_label is None:
+            raise QdistillError("the event file has no soft labels; run `qdistill teacher label`")
+        out.append(e.soft_label.astype(np.float64))
+    return out
+
+
+def split_block(
+    weights: npt.ArrayLike, events: Sequence[Event], name: str
+) -> list[npt.NDArray[np.float64]]:
+    """Split one weight array for a whole block of events back into per-event arrays."""
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    sizes = [e.n_particles for e in events]
+    if len(w) != sum(sizes):
+        raise QdistillError(
+            f"weighting {name!r} returned {len(w)} weights for {sum(sizes)} candidates; "
+            "the model must give one weight per candidate"
+        )
+    return np.split(w, np.cumsum(sizes)[:-1])
+
+
+def _block_features(events: Sequence[Event]) -> npt.NDArray[np.float32]:
+    return np.concatenate([e.features for e in events])
+
+
+def _not_available(component: str, exc: Exception) -> QdistillError:
+    return QdistillError(
+        f"{component} is not available in this qdistill ({exc}); "
+        "leave its option out to evaluate the other weightings"
+    )
+
+
+def teacher_model(teacher_dir: PathLike) -> Weighting:
+    """The teacher in ``teacher_dir`` applied event by event (it sees the whole event)."""
+    from qdistill.teacher.saved import load_teacher  # imports TensorFlow: only when asked
+
+    teacher = load_teacher(Path(teacher_dir))
+
+    def weigh(events: Sequence[Event]) -> list[npt.NDArray[np.float64]]:
+        return [split_block(teacher.predict_event(e.features), [e], "teacher")[0] for e in events]
+
+    return weigh
+
+
+def _load_student(model_dir: PathLike) -> Any:
+    from qdistill.student.io import load_student  # imports TensorFlow: only when asked
+
+    return load_student(Path(model_dir))
+
+
+def student_model(model_dir: PathLike, name: str) -> Weighting:
+    """A trained student (DistillNet or QDistillNet) applied to a whole block at once."""
+    student = _load_student(model_dir)
+
+    def weigh(events: Sequence[Event]) -> list[npt.NDArray[np.float64]]:
+        return split_block(student.predict(_block_features(events)), events, name)
+
+    return weigh
+
+
+def firmware_csim(project_dir: PathLike) -> Weighting:
+    """The C simulation of the firmware project in ``project_dir``.
+
+    The features go through the preprocessing stored in the project (the student's, copied by
+    ``qdistill convert``) and the model's input quantizer, exactly as the project's golden inputs
+    are made, so the outputs are the bits the FPGA would produce for these candidates.
+    """
+    try:
+        from qdistill.firmware.csim import run_csim
+        from qdistill.firmware.project import load_project
+        from qdistill.firmware.reference import quantize_inputs
+    except ImportError as exc:
+        raise _not_available(
+            "the firmware C simulation (qdistill.firmware.project/csim/reference)", exc
+        ) from None
+    from qdistill.student.preprocessing import Preprocessing
+
+    project = load_project(Path(project_dir))
+    preprocess = Preprocessing.load(project.path)
+    model, structure = project.keras_model(), project.structure()
+
+    def weigh(events: Sequence[Event]) -> list[npt.NDArray[np.float64]]:
+        inputs = quantize_inputs(model, structure, preprocess(_block_features(events)))
+        return split_block(run_csim(project, inputs), events, "qdistillnet_firmware")
+
+    return weigh
+
+
+def build_weightings(
+    *,
+    has_soft_labels: bool,
+    teacher_dir: PathLike | None = None,
+    distillnet_dir: PathLike | None = None,
+    qdistillnet_dir: PathLike | None = None,
+    project_dir: PathLike | None = None,
+) -> tuple[dict[str, Weighting], dict[str, str]]:
+    """The weightings that can be computed, in :data:`WEIGHTING_NAMES` order, and for each one
+    left out the reason. Soft labels stored in the file take precedence over ``teacher_dir``."""
+    chosen: dict[str, Weighting] = {"puppi": puppi}
+    skipped: dict[str, str] = {}
+    if has_soft_labels:
+        chosen["teacher"] = soft_labels
+    elif teacher_dir is not None:
+        chosen["teacher"] = teacher_model(teacher_dir)
+    else:
+        skipped["teacher"] = "the file has no soft labels and no --teacher model was given"
+    if distillnet_dir is not None:
+        chosen["distillnet"] = student_model(distillnet_dir, "distillnet")
+    else:
+        skipped["distillnet"] = "no --distillnet model given"
+    if qdistillnet_dir is not None:
+        chosen["qdistillnet"] = student_model(qdistillnet_dir, "qdistillnet")
+    else:
+        skipped["qdistillnet"] = "no --qdistillnet model given"
+    if project_dir is not None:
+        chosen["qdistillnet_firmware"] = firmware_csim(project_dir)
+    else:
+        skipped["qdistillnet_firmware"] = "no --project firmware project given"
+    chosen["truth"] = truth
+    return chosen, skipped
