@@ -32,3 +32,12 @@ def test_roc_auc_hand_computed() -> None:
     # pairs (pos, neg): 0.5>0.1, 0.5=0.5 (one half), 0.3>0.1, 0.3<0.5: (2 + 0.5) / 4
     assert roc_auc([0, 0, 1, 1], [0.1, 0.5, 0.5, 0.3]) == pytest.approx(0.625)
     assert np.isnan(roc_auc([1, 1], [0.2, 0.3]))
+
+
+def test_roc_auc_with_sample_weights_hand_computed() -> None:
+    truth, score = [0, 0, 1, 1], [0.1, 0.5, 0.5, 0.3]
+    assert roc_auc(truth, score, sample_weight=[1, 1, 1, 1]) == pytest.approx(0.625)
+    # pairs weighted by w_pos * w_neg: (1 + 0.5 * 3 + 1 + 0) / (2 * 4)
+    assert roc_auc(truth, score, sample_weight=[1, 3, 1, 1]) == pytest.approx(0.4375)
+    with pytest.raises(QdistillError, match="sample weights"):
+        roc_auc(truth, score, sample_weight=[1, 1])

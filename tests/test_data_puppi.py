@@ -59,8 +59,9 @@ def test_alpha_uses_the_cone_and_periodic_phi() -> None:
 def test_neutral_pt_cut_rises_with_vertices() -> None:
     ev = _event()
     w_low = puppi_weights(ev["eta"], ev["phi"], ev["pt"], ev["charged"], ev["from_pv"], 10)
-    # 0.2 + 0.006 · 1700 = 10.4 GeV > the jet neutral's 10 GeV: cut away.
-    w_high = puppi_weights(ev["eta"], ev["phi"], ev["pt"], ev["charged"], ev["from_pv"], 1700)
+    # NPV = 0.7 · 2500 = 1750 reconstructed vertices: 0.2 + 0.006 · 1750 = 10.7 GeV > the jet
+    # neutral's 10 GeV: cut away.
+    w_high = puppi_weights(ev["eta"], ev["phi"], ev["pt"], ev["charged"], ev["from_pv"], 2500)
     assert w_low[-2] > 0.95 and w_high[-2] == 0.0
 
 
@@ -71,3 +72,18 @@ def test_vertex_association_and_parameter_checks() -> None:
     assert associate_to_pv(dz, sigma).tolist() == [True, False, True, True, False]
     with pytest.raises(ValueError, match="one value per region"):
         PuppiParameters(rms_pt_min_gev=(0.1,))
+
+
+def test_primary_vertex_leptons_do_not_lift_a_neutral() -> None:
+    ev = _event()
+    # Mark the three primary-vertex tracks of the jet as leptons: the jet neutral then has no
+    # neighbours left (Delphes feeds PUPPI the tracks without leptons) and gets weight 0.
+    leptons = np.zeros(len(ev["pt"]), dtype=bool)
+    leptons[ev["charged"] & ev["from_pv"]] = True
+    args = (ev["eta"], ev["phi"], ev["pt"], ev["charged"], ev["from_pv"], 50)
+    assert puppi_weights(*args)[-2] > 0.95
+    w = puppi_weights(*args, leptons=leptons)
+    assert w[-2] == 0.0
+    assert np.all(w[leptons] == 1.0)  # the leptons themselves keep their vertex association
+    kept = puppi_weights(*args, params=PuppiParameters(exclude_leptons=False), leptons=leptons)
+    assert kept[-2] > 0.95

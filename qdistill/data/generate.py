@@ -219,6 +219,7 @@ def simulate_event(
     cands = detector.reconstruct(crossing, rng)
     feats = cands.features
     charged = feats[:, features.CHARGE] != 0
+    pid = np.asarray(features.PID_CODES)[np.argmax(feats[:, features.PID_SLICE], axis=1)]
     feats[:, features.PUPPI_WEIGHT] = puppi_weights(
         feats[:, features.ETA],
         feats[:, features.PHI],
@@ -227,6 +228,7 @@ def simulate_event(
         associate_to_pv(feats[:, features.DZ], cands.dz_sigma_mm, config.puppi),
         n_vertices=n_pu + 1,
         params=config.puppi,
+        leptons=np.isin(np.abs(pid), (11, 13)),
     )
     return Event(
         features=feats,

@@ -24,7 +24,9 @@ def data_info(path: str | os.PathLike[str]) -> dict[str, Any]:
     Keys: ``events``, ``particles``, ``features`` (the 16 names), ``mean_particles_per_event``,
     ``max_particles_per_event``, ``pv_fraction`` (energy-weighted share of candidate energy from
     the primary collision), ``puppi_auc_neutral`` (ROC AUC of the PUPPI weight for neutral
-    candidates, label truth_fraction > 0.5) and its breakdown in neutral pT bins,
+    candidates, label truth_fraction > 0.5), the same with each candidate weighted by its pT
+    (``puppi_auc_neutral_pt_weighted``: how well the neutral momentum is classified) and its
+    breakdown in neutral pT bins,
     ``truth_available``, ``has_soft_labels``, ``attrs``. Truth-based figures are None when the file
     carries no truth. Raises QdistillError on NaN or infinite features.
     """
@@ -54,10 +56,11 @@ def data_info(path: str | os.PathLike[str]) -> dict[str, Any]:
             neutral_w.append(feats[neutral, features.PUPPI_WEIGHT])
             neutral_t.append(truth[neutral])
             neutral_pt.append(np.exp(feats[neutral, features.LOG_PT]))
-        auc = auc_by_pt = None
+        auc = auc_pt_weighted = auc_by_pt = None
         if has_truth and neutral_w:
             w, t, pt = (np.concatenate(a) for a in (neutral_w, neutral_t, neutral_pt))
             auc = _finite_or_none(roc_auc(t, w))
+            auc_pt_weighted = _finite_or_none(roc_auc(t, w, sample_weight=pt))
             auc_by_pt = {
                 f"{lo:g}-{hi:g}": _finite_or_none(roc_auc(t[m], w[m]))
                 for lo, hi in itertools.pairwise(PT_BINS_GEV)
@@ -74,6 +77,7 @@ def data_info(path: str | os.PathLike[str]) -> dict[str, Any]:
             "truth_available": has_truth,
             "pv_fraction": (e_pv / e_total) if has_truth and e_total > 0 else None,
             "puppi_auc_neutral": auc,
+            "puppi_auc_neutral_pt_weighted": auc_pt_weighted,
             "puppi_auc_neutral_by_pt_gev": auc_by_pt,
             "has_soft_labels": events.has_soft_labels,
             "attrs": attrs,

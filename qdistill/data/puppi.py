@@ -2,14 +2,21 @@
 
 For each particle i, α_i = log Σ_j (pT_j / ΔR_ij)² over neighbours j with R_min < ΔR_ij < R0:
 charged particles associated with the primary vertex in the tracker regions, all particles beyond.
-The median and RMS of α over charged pileup particles of the event set the scale (per region; for
-the region beyond the tracker, α over all particles of the charged pileup of the outermost
-tracker region):
+Charged leptons are left out of the neighbours and of the reference, as Delphes feeds PUPPI the
+tracks without leptons (LeptonFilterNoLep in the Phase-II card). The median and RMS of α set the
+scale per region: over charged pileup particles in the tracker regions, over all particles of the
+region beyond the tracker (Delphes' PuppiAlgo with UseCharged false). Particles with an empty cone
+(α = -inf; Delphes stores 0) are left out of the median and RMS and get weight 0. As with the
+card's ApplyLowPUCorr, the RMS is taken on the left of the median only and median and RMS are
+then lowered by sqrt(q · RMS), q the χ² (1 dof) quantile of the share of primary-vertex charged
+particles below the median (PuppiAlgo::computeMedRMS).
 χ²_i = Θ(α_i − median)(α_i − median)² / RMS², and the weight is the χ² CDF with one degree of
 freedom. Charged particles get 1 (primary vertex) or 0 (pileup); neutral weights below
 ``min_weight`` become 0, as do neutrals whose weighted pT is below a cut rising with the number of
-vertices. Region parameters follow Delphes' RunPUPPI in the CMS Phase-II card (DESIGN.md); the
-cone follows the paper. Vectorised with a periodic-φ KD-tree.
+reconstructed vertices, NPV (Delphes' RunPUPPI takes 0.7 × the number of collisions, a 70 %
+vertex reconstruction efficiency; CMSSW counts good reconstructed vertices). Region parameters
+and the cone R0 = 0.2 follow Delphes' RunPUPPI in the CMS Phase-II card (DESIGN.md); the paper
+used R0 = 0.3. Vectorised with a periodic-φ KD-tree.
 """
 
 from __future__ import annotations
@@ -32,15 +39,18 @@ _ETA_BOX: Final[float] = 1000.0  # far wider than any η range: η never wraps
 class PuppiParameters:
     """PUPPI settings; per-region tuples follow ``region_eta_edges`` (|η| lower edges).
 
-    Defaults: cone R0 = 0.3 (paper), R_min = 0.01; regions [0, 1.5), [1.5, 4.0), [4.0, ∞) with
-    the Phase-II card's RMS pT minimum, neutral pT minimum and slope with the number of vertices;
-    weights below 0.05 set to 0. A track is associated with the primary vertex when
+    Defaults: cone R0 = 0.2 (Phase-II card; the paper used 0.3), R_min = 0.01; regions
+    [0, 1.5), [1.5, 4.0), [4.0, ∞) with the Phase-II card's RMS pT minimum, neutral pT minimum and
+    slope with the number of reconstructed vertices, NPV = ``vertex_reco_fraction`` × collisions
+    (Delphes: 0.7); the left-sided RMS and median correction of ApplyLowPUCorr
+    (``low_pu_correction``); charged leptons left out of α (``exclude_leptons``); weights below
+    0.05 set to 0. A track is associated with the primary vertex when
     |dz| < max(``pv_dz_significance`` · σ(dz), ``pv_dz_min_mm``); the floor stands for the
     primary-vertex z resolution and keeps B- and D-decay tracks (z offsets of ~0.1 mm) with
     their vertex, like Delphes' ZVertexResolution of 0.1 mm.
     """
 
-    cone_r0: float = 0.3
+    cone_r0: float = 0.2
     cone_r_min: float = 0.01
     region_eta_edges: tuple[float, ...] = (0.0, 1.5, 4.0)
     use_charged: tuple[bool, ...] = (True, True, False)
@@ -48,6 +58,9 @@ class PuppiParameters:
     neutral_pt_min_gev: tuple[float, ...] = (0.2, 0.2, 0.5)
     neutral_pt_slope_gev: tuple[float, ...] = (0.006, 0.013, 0.067)
     min_weight: float = 0.05
+    vertex_reco_fraction: float = 0.7
+    low_pu_correction: bool = True
+    exclude_leptons: bool = True
     pv_dz_significance: float = 3.0
     pv_dz_min_mm: float = 0.1
 
@@ -104,6 +117,34 @@ def alpha(
     return out
 
 
+def _median_rms(ref: F64, pv_ref: F64, low_pu_correction: bool) -> tuple[float, float] | None:
+    """Median and RMS of the reference α (Delphes/CMSSW PuppiAlgo::computeMedRMS).
+
+    ``ref`` holds the reference α (empty cones as -inf, left out of median and RMS); ``pv_ref``
+    the α of the primary-vertex charged particles of the region, for the low-pileup correction.
+    None when no reference particle has a non-empty cone.
+    """
+    finite = ref[np.isfinite(ref)]
+    if len(finite) == 0:
+        return None
+    median = float(np.median(finite))
+    dev = finite - median
+    if low_pu_correction:
+        dev = dev[dev <= 0]  # left-sided RMS
+    rms = float(np.sqrt(np.mean(dev**2))) if len(dev) else 0.0
+    if rms == 0.0:
+        rms = 1e-5
+    if low_pu_correction:
+        n_pv = int(np.sum(pv_ref <= median))
+        share = n_pv / (n_pv + 0.5 * len(ref))
+        if share > 0:
+            # As in the reference code: sqrt(quantile · RMS), not sqrt(quantile) · RMS.
+            shift = float(np.sqrt(chi2.ppf(share, 1) * rms))
+            median -= shift
+            rms -= shift
+    return median, max(rms, 1e-6)
+
+
 def puppi_weights(
     eta: F64,
     phi: F64,
@@ -112,41 +153,46 @@ def puppi_weights(
     charged_from_pv: npt.NDArray[np.bool_],
     n_vertices: int,
     params: PuppiParameters = PuppiParameters(),
+    leptons: npt.NDArray[np.bool_] | None = None,
 ) -> F64:
     """PUPPI weight in [0, 1] of each particle of one event, shapes (n,).
 
     ``charged_from_pv`` (only read where ``charged``) is the vertex association of each track;
-    ``n_vertices`` is the number of collisions (primary + pileup) for the neutral pT cut.
+    ``n_vertices`` is the number of collisions (primary + pileup); the neutral pT cut uses
+    NPV = floor(``params.vertex_reco_fraction`` · ``n_vertices``). ``leptons`` (optional, (n,))
+    marks charged electrons and muons, left out of α and of the reference when
+    ``params.exclude_leptons``; their weight is still the vertex association.
     """
     eta, phi, pt = (np.asarray(a, dtype=np.float64) for a in (eta, phi, pt))
     charged = np.asarray(charged, dtype=bool)
     pv = charged & np.asarray(charged_from_pv, dtype=bool)
     pu = charged & ~pv
+    usable = np.ones(len(eta), dtype=bool)
+    if leptons is not None and params.exclude_leptons:
+        usable = ~(charged & np.asarray(leptons, dtype=bool))
     abs_eta = np.abs(eta)
     region = np.searchsorted(params.region_eta_edges, abs_eta, side="right") - 1
-    tracker_regions = [r for r, c in enumerate(params.use_charged) if c]
-    # Beyond the tracker the reference is charged pileup of the outermost tracker region,
-    # with α over all particles.
-    outer = region == max(tracker_regions, default=-1)
-    forward = ~np.isin(region, tracker_regions)
-    alpha_charged = alpha(eta, phi, pv, pt, params)
-    alpha_all = alpha(eta, phi, np.ones(len(eta), dtype=bool), pt, params, forward | (pu & outer))
+    tracker = np.isin(region, [r for r, c in enumerate(params.use_charged) if c])
+    alpha_charged = alpha(eta, phi, pv & usable, pt, params, tracker)
+    alpha_all = alpha(eta, phi, usable, pt, params, ~tracker)
+    npv = int(np.floor(params.vertex_reco_fraction * n_vertices + 1e-9))
     weights = np.zeros(len(eta))
     for r, use_charged in enumerate(params.use_charged):
         in_region = region == r
         a = alpha_charged if use_charged else alpha_all
-        ref_region = in_region if use_charged else outer
-        ref = a[pu & ref_region & (pt > params.rms_pt_min_gev[r]) & np.isfinite(a)]
-        if len(ref) == 0:
+        enough_pt = pt >= params.rms_pt_min_gev[r]
+        ref_mask = in_region & enough_pt & usable & (pu if use_charged else True)
+        pv_ref = a[in_region & enough_pt & usable & pv] if use_charged else np.zeros(0)
+        scale = _median_rms(a[ref_mask], pv_ref, params.low_pu_correction)
+        if scale is None:
             w = np.where(np.isfinite(a), 1.0, 0.0)
         else:
-            median = np.median(ref)
-            rms = max(float(np.sqrt(np.mean((ref - median) ** 2))), 1e-6)
+            median, rms = scale
             with np.errstate(invalid="ignore"):
                 x2 = np.where(a > median, (a - median) ** 2 / rms**2, 0.0)
             w = chi2.cdf(x2, 1)
         w = np.where(w < params.min_weight, 0.0, w)
-        cut = params.neutral_pt_min_gev[r] + params.neutral_pt_slope_gev[r] * n_vertices
+        cut = params.neutral_pt_min_gev[r] + params.neutral_pt_slope_gev[r] * npv
         w = np.where(w * pt < cut, 0.0, w)
         weights = np.where(in_region, w, weights)
     return np.where(charged, pv.astype(np.float64), weights)

@@ -60,10 +60,16 @@ def accuracy_from_counts(counts: npt.ArrayLike, reference_counts: npt.ArrayLike)
     return float(np.mean(lo / hi))
 
 
-def roc_auc(truth: npt.ArrayLike, score: npt.ArrayLike, threshold: float = 0.5) -> float:
+def roc_auc(
+    truth: npt.ArrayLike,
+    score: npt.ArrayLike,
+    threshold: float = 0.5,
+    sample_weight: npt.ArrayLike | None = None,
+) -> float:
     """ROC AUC of ``score`` for the binary label ``truth > threshold`` (shape (n,) each).
 
-    Ties count one half (the Mann–Whitney definition). Returns NaN when one class is empty.
+    Ties count one half (the Mann–Whitney definition). With ``sample_weight`` (n,), e.g. the
+    candidates' pT, each candidate counts with its weight. Returns NaN when one class is empty.
     """
     from scipy.stats import rankdata
 
@@ -75,5 +81,14 @@ def roc_auc(truth: npt.ArrayLike, score: npt.ArrayLike, threshold: float = 0.5) 
     n_neg = len(y) - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
+    if sample_weight is not None:
+        from sklearn.metrics import roc_auc_score
+
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if w.shape != s.shape:
+            raise QdistillError(
+                f"sample weights have shape {w.shape} but the scores have {s.shape}"
+            )
+        return float(roc_auc_score(y, s, sample_weight=w))
     ranks = rankdata(s)
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
