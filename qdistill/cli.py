@@ -15,7 +15,11 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from qdistill.devices import DEFAULT_CLOCK_MHZ, DEFAULT_PART
 from qdistill.errors import QdistillError
+from qdistill.firmware import DEFAULT_PROJECT
+
+_PROJECT_HELP = f"Firmware project folder (default: {DEFAULT_PROJECT})."
 
 
 class _Group(TyperGroup):
@@ -433,10 +437,11 @@ def convert_cmd(
         str, typer.Option("--backend", help="hls4ml backend: vivado (Vivado HLS) or vitis.")
     ] = "vivado",
     part: Annotated[
-        str | None, typer.Option("--part", help="FPGA part [default: xcvu13p-flga2577-2-e].")
+        str | None, typer.Option("--part", help=f"FPGA part (default: {DEFAULT_PART}).")
     ] = None,
     clock_mhz: Annotated[
-        float | None, typer.Option("--clock-mhz", help="Target clock in MHz [default: 240].")
+        float | None,
+        typer.Option("--clock-mhz", help=f"Target clock in MHz (default: {DEFAULT_CLOCK_MHZ:g})."),
     ] = None,
     golden_data: Annotated[
         Path | None,
@@ -452,7 +457,6 @@ def convert_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the golden particle sample.")] = 0,
 ) -> None:
     """Convert a trained QDistillNet with hls4ml into a firmware project with golden vectors."""
-    from qdistill.devices import DEFAULT_CLOCK_MHZ, DEFAULT_PART
     from qdistill.firmware.convert import convert_model
 
     project = convert_model(
@@ -476,7 +480,7 @@ def convert_cmd(
 def csim_cmd(
     project_path: Annotated[
         Path | None,
-        typer.Argument(help="Firmware project folder [default: firmware_projects/qdistillnet]."),
+        typer.Argument(help=_PROJECT_HELP),
     ] = None,
     json_output: JsonOption = False,
     update_golden: Annotated[
@@ -490,7 +494,7 @@ def csim_cmd(
 ) -> None:
     """Compile the C simulation (g++) and check it against the golden outputs and QKeras."""
     from qdistill.firmware.csim import check_project
-    from qdistill.firmware.project import DEFAULT_PROJECT, load_project
+    from qdistill.firmware.project import load_project
 
     project = load_project(DEFAULT_PROJECT if project_path is None else project_path)
     report = check_project(project, update_golden=update_golden)
@@ -520,22 +524,21 @@ def csim_cmd(
 def rtl_cmd(
     project_path: Annotated[
         Path | None,
-        typer.Argument(help="Firmware project folder [default: firmware_projects/qdistillnet]."),
+        typer.Argument(help=_PROJECT_HELP),
     ] = None,
     json_output: JsonOption = False,
     latency_cutoff: Annotated[
         float | None,
         typer.Option(
             "--latency-cutoff",
-            help="Adder levels per pipeline stage in da4ml [default: from the project's clock, "
-            "about one adder level a nanosecond: 4 at 240 MHz].",
+            help="Adder levels per pipeline stage in da4ml (default: from the project's clock, "
+            "about one adder level a nanosecond: 4 at 240 MHz).",
         ),
     ] = None,
 ) -> None:
     """Write da4ml Verilog under PROJECT/rtl, simulate it with Verilator on the golden inputs."""
     from rich.console import Console
 
-    from qdistill.firmware.project import DEFAULT_PROJECT
     from qdistill.firmware.rtl import run_rtl
 
     console = Console(stderr=True)
@@ -586,7 +589,7 @@ def synth_command(
     project: Annotated[
         Path,
         typer.Argument(help="Firmware project made by qdistill convert (holds project.json)."),
-    ] = Path("firmware_projects/qdistillnet"),
+    ] = Path(DEFAULT_PROJECT),
     part: Annotated[
         str | None,
         typer.Option(

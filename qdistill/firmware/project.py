@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from qdistill.errors import QdistillError
 from qdistill.features import N_FEATURES
+from qdistill.firmware import DEFAULT_PROJECT as DEFAULT_PROJECT  # re-exported
 from qdistill.firmware.config import ModelStructure, model_structure
 from qdistill.firmware.golden import read_dat
 from qdistill.firmware.hls4ml_compat import hls4ml_session
@@ -40,8 +41,6 @@ GOLDEN_OUTPUTS: Final[str] = "golden/outputs.dat"
 HLS_DIR: Final[str] = "hls4ml_prj"
 TB_INPUTS: Final[str] = "tb_data/tb_input_features.dat"
 TB_OUTPUTS: Final[str] = "tb_data/tb_output_predictions.dat"
-#: Default project of `qdistill csim` and `qdistill rtl`.
-DEFAULT_PROJECT: Final[str] = "firmware_projects/qdistillnet"
 
 REQUIRED_META: Final[tuple[str, ...]] = (
     "part",
