@@ -137,6 +137,7 @@ def data_info_command(
         "truth_available",
         "pv_fraction",
         "puppi_auc_neutral",
+        "puppi_auc_neutral_pt_weighted",
         "has_soft_labels",
     ):
         value = info[key]
