@@ -20,6 +20,7 @@ from qdistill.firmware.rtl_network import (
     sigmoid_table,
 )
 from qdistill.synth import yosys
+from qdistill.synth.report import read_report, read_reports
 
 # The tail of a real `stat` (Yosys 0.70, synth_xilinx -family xcup) of a QDistillNet-sized design.
 STAT_NEW = """
@@ -168,3 +169,13 @@ def test_yosys_flow_on_a_small_project(tmp_path: Path) -> None:
     assert report.latency_cycles.worst == design.latency_cycles
     assert report.interval.min == 1
     assert report.extra["family"] == "xcup" and report.source == str(log)
+
+    # The flow saves its report where `qdistill report PROJECT` finds it, figures unchanged.
+    (project / "project.json").write_text("{}\n")  # a foreign JSON in the folder is ignored
+    found = read_reports(project)
+    assert [r.to_json() for r in found] == [report.to_json()]
+    assert read_report(project / yosys.YOSYS_REPORT).to_json() == report.to_json()
+    saved = project / yosys.YOSYS_REPORT
+    saved.write_text(saved.read_text()[:200])
+    with pytest.raises(QdistillError, match="damaged qdistill report"):
+        read_reports(project)

