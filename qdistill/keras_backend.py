@@ -8,13 +8,23 @@ every module that needs TensorFlow imports it through :func:`import_tensorflow`.
 from __future__ import annotations
 
 import os
+import warnings
 from types import ModuleType
+
+# Benign warnings that tf-keras prints on every QKeras save: QKeras quantizers serialised as
+# constraints, and the HDF5 format, which we choose because hls4ml's Keras 2 converter reads it.
+_QUIET_WARNINGS = (
+    r"The `keras\.constraints\.serialize\(\)` API should only be used",
+    r"You are saving your model as an HDF5 file",
+)
 
 
 def configure_environment(threads: int | None = None) -> None:
     """Select legacy Keras and quiet TensorFlow's C++ logging; optionally fix the thread count."""
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for message in _QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=UserWarning)
     if threads is not None:
         os.environ["OMP_NUM_THREADS"] = str(threads)
 
