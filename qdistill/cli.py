@@ -189,6 +189,13 @@ def teacher_train(
     mae_weight: Annotated[
         float, typer.Option(help="Weight of the absolute-error term added to cross-entropy.")
     ] = 0.0,
+    pt_weight_power: Annotated[
+        float,
+        typer.Option(
+            help="Weight each candidate's loss by (pT/GeV)^power: 1 counts momentum, as missing "
+            "pT and jets do; 0 counts candidates."
+        ),
+    ] = 0.0,
     validation_data: Annotated[
         Path | None,
         typer.Option(help="Event file for the held-out metrics (e.g. tt̄); default: hold out."),
@@ -217,6 +224,7 @@ def teacher_train(
         events_per_step=events_per_step,
         neutral_weight=neutral_weight,
         mae_weight=mae_weight,
+        pt_weight_power=pt_weight_power,
         seed=seed,
     )
     metrics = train_teacher(
@@ -235,9 +243,9 @@ def teacher_train(
     t, p = metrics["teacher"], metrics["puppi"]
     typer.echo(f"teacher written to {output} ({metrics['n_parameters']} parameters)")
     typer.echo(f"held-out: {metrics['n_events']} events of {metrics['data']}")
-    for name in ("auc_neutral", "mae_neutral", "auc_all", "mae_all"):
-        tv, pv = (f"{v:.4f}" if v is not None else "n/a" for v in (t[name], p[name]))
-        typer.echo(f"  {name:12s} teacher {tv}   PUPPI {pv}")
+    for name in ("auc_neutral", "auc_neutral_pt_weighted", "mae_neutral", "auc_all", "mae_all"):
+        tv, pv = (f"{v:.4f}" if v is not None else "n/a" for v in (t.get(name), p.get(name)))
+        typer.echo(f"  {name:24s} teacher {tv}   PUPPI {pv}")
     typer.echo(f"inference: {metrics['inference']['seconds_per_event']:.3f} s/event")
 
 

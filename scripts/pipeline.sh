@@ -18,7 +18,7 @@ case "$SCALE" in
 esac
 
 mkdir -p "$OUT"
-step() { printf '\n== %s\n' "$*" >&2; }
+step() { printf '\n== %s (%dm%02ds since the start)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)) >&2; }
 
 step "events: W+jets ($TRAIN_EVENTS) for training, ttbar ($TEST_EVENTS) for testing, pileup 140"
 [ -f "$OUT/wjets.h5" ] || $QD data generate --process wjets --events "$TRAIN_EVENTS" --pileup 140 \

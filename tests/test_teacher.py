@@ -271,3 +271,20 @@ def test_same_seed_same_teacher_and_metrics_without_neutrals(tmp_path: Path) -> 
         model = load_teacher(tmp_path / name).model
         weights.append(np.concatenate([v.ravel() for v in model.get_weights()]))
     np.testing.assert_array_equal(weights[0], weights[1])
+
+
+def test_weight_metrics_hand_computed() -> None:
+    from qdistill.teacher.evaluate import weight_metrics
+
+    truth = np.array([0.0, 0.0, 1.0, 1.0, 1.0])
+    weight = np.array([0.1, 0.5, 0.5, 0.3, 0.9])
+    charge = np.array([0.0, 0.0, 0.0, 0.0, 1.0])  # the last candidate is charged
+    pt = np.array([1.0, 3.0, 1.0, 1.0, 50.0])
+    m = weight_metrics(truth, weight, charge, pt)
+    # neutrals: pairs (pos, neg) 0.5>0.1, 0.5=0.5, 0.3>0.1, 0.3<0.5 → (2 + 0.5) / 4
+    assert m["auc_neutral"] == pytest.approx(0.625)
+    # pT-weighted: (1·1 + 0.5·1·3 + 1·1 + 0) / (2 · 4)
+    assert m["auc_neutral_pt_weighted"] == pytest.approx(0.4375)
+    assert m["mae_neutral"] == pytest.approx((0.1 + 0.5 + 0.5 + 0.7) / 4)
+    assert m["mae_charged"] == pytest.approx(0.1) and m["auc_charged"] is None
+    assert "auc_neutral_pt_weighted" not in weight_metrics(truth, weight, charge)

@@ -6,7 +6,10 @@ cross-entropy to the soft target plus ``mae_weight`` times the absolute error: c
 makes the output the conditional mean (well ranked, but with ~98 % pileup it leaves a small
 positive weight on every pileup candidate); the absolute-error term pulls those towards 0, as the
 MAE metric and the students' loss want, without changing the ranking much. Neutral candidates,
-whose pileup is the hard part, can be weighted more.
+whose pileup is the hard part, can be weighted more, and every candidate can be weighted by
+(pT / 1 GeV)^``pt_weight_power``: with power 1 the loss counts momentum, not candidates, as missing
+pT and jets do; unweighted, the ~99 % of soft candidates decide it and the rare hard neutrals of
+jets are under-weighted.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from qdistill import __version__
 from qdistill.atomic import atomic_path
 from qdistill.data.layout import EventFile
 from qdistill.errors import QdistillError
-from qdistill.features import CHARGE, FEATURE_NAMES
+from qdistill.features import CHARGE, FEATURE_NAMES, LOG_PT
 from qdistill.teacher.graph import DEFAULT_K
 from qdistill.teacher.progress import progress_bar, stderr_console
 from qdistill.teacher.saved import (
@@ -52,6 +55,7 @@ class TeacherHyperparameters:
     events_per_step: int = 1
     neutral_weight: float = 1.0
     mae_weight: float = 0.0
+    pt_weight_power: float = 0.0
     seed: int = 0
 
     def check(self) -> None:
@@ -70,6 +74,8 @@ class TeacherHyperparameters:
             raise QdistillError("--learning-rate and --neutral-weight must be positive")
         if not self.mae_weight >= 0:
             raise QdistillError("--mae-weight must be zero or positive")
+        if not 0 <= self.pt_weight_power <= 2:
+            raise QdistillError("--pt-weight-power must be between 0 and 2")
 
 
 @dataclass
@@ -175,6 +181,8 @@ def train_teacher(
         bce = -(y * tf.math.log(p) + (1.0 - y) * tf.math.log(1.0 - p))
         per_candidate = bce + hyper.mae_weight * tf.abs(p - y)
         weight = tf.where(x[:, CHARGE] == 0.0, hyper.neutral_weight, 1.0)
+        if hyper.pt_weight_power:
+            weight = weight * tf.exp(hyper.pt_weight_power * x[:, LOG_PT])
         return tf.reduce_sum(weight * per_candidate) / tf.reduce_sum(weight)
 
     @tf.function(input_signature=spec)
