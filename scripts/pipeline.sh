@@ -4,6 +4,7 @@
 #   SCALE=quick (default): a small run that finishes in under 30 minutes on 2 cores.
 #   SCALE=paper: the paper's scale (≈15 M W+jets training particles, 40 student epochs).
 #   OUT=DIR: where everything goes (default runs/$SCALE). WORKERS=K: generator processes.
+#   Event files and a trained teacher already in OUT are reused (delete them to redo them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QD=${QD:-.venv/bin/qdistill}
@@ -12,10 +13,13 @@ OUT=${OUT:-runs/$SCALE}
 WORKERS=${WORKERS:-2}
 
 case "$SCALE" in
-  quick) TRAIN_EVENTS=300;  TEST_EVENTS=200; TEACHER_EPOCHS=8;  STUDENT_EPOCHS=10 ;;
-  paper) TRAIN_EVENTS=3000; TEST_EVENTS=1000; TEACHER_EPOCHS=30; STUDENT_EPOCHS=40 ;;
+  quick) TRAIN_EVENTS=300;  TEST_EVENTS=200; TEACHER_EPOCHS=8;  STUDENT_EPOCHS=10; BENCH=--quick ;;
+  paper) TRAIN_EVENTS=3000; TEST_EVENTS=1000; TEACHER_EPOCHS=30; STUDENT_EPOCHS=40; BENCH= ;;
   *) echo "pipeline: SCALE must be quick or paper, not '$SCALE'" >&2; exit 2 ;;
 esac
+
+# The teacher's loss counts momentum, not candidates (docs/teacher.md): jets need the hard neutrals.
+TEACHER_LOSS="--pt-weight-power 1"
 
 mkdir -p "$OUT"
 step() { printf '\n== %s (%dm%02ds since the start)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)) >&2; }
@@ -28,8 +32,8 @@ step "events: W+jets ($TRAIN_EVENTS) for training, ttbar ($TEST_EVENTS) for test
 $QD data info "$OUT/ttbar.h5"
 
 step "teacher GNN"
-$QD teacher train --data "$OUT/wjets.h5" --validation-data "$OUT/ttbar.h5" \
-  --epochs "$TEACHER_EPOCHS" -o "$OUT/teacher"
+[ -f "$OUT/teacher/metrics.json" ] || $QD teacher train --data "$OUT/wjets.h5" \
+  --validation-data "$OUT/ttbar.h5" --epochs "$TEACHER_EPOCHS" $TEACHER_LOSS -o "$OUT/teacher"
 $QD teacher label "$OUT/teacher" --data "$OUT/wjets.h5"
 $QD teacher label "$OUT/teacher" --data "$OUT/ttbar.h5"
 
@@ -50,5 +54,5 @@ step "physics and speed"
 $QD evaluate --data "$OUT/ttbar.h5" --teacher "$OUT/teacher" --distillnet "$OUT/distillnet" \
   --qdistillnet "$OUT/qdistillnet" --project "$OUT/firmware" -o "$OUT/evaluation"
 $QD bench -o "$OUT/bench" --teacher "$OUT/teacher" --distillnet "$OUT/distillnet" \
-  --qdistillnet "$OUT/qdistillnet" --project "$OUT/firmware" --data "$OUT/ttbar.h5"
+  --qdistillnet "$OUT/qdistillnet" --project "$OUT/firmware" --data "$OUT/ttbar.h5" $BENCH
 step "done: results in $OUT"

@@ -261,11 +261,8 @@ def test_csim_refuses_a_folder_that_is_not_a_project(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not (REPO / DEFAULT_PROJECT / "project.json").is_file(),
-    reason="the committed reference project is not there yet",
-)
 def test_committed_reference_project_passes_its_golden_check() -> None:
+    """The golden check of CI: the committed reference computes its committed golden outputs."""
     report = check_project(load_project(REPO / DEFAULT_PROJECT))
     assert report.golden_match
     assert report.particles >= 4096
