@@ -1,7 +1,8 @@
 # qdistill — every target first builds the virtual environment .venv from pyproject.toml.
 #
 #   make firmware   reference QDistillNet → hls4ml C simulation (golden check) → da4ml RTL +
-#                   Verilator (bit-exact check) → synthesis (--flow auto) → resource/latency table
+#                   Verilator (bit-exact check) → synthesis (--flow auto; its reports are saved in
+#                   the project) → the resource/latency table read back by qdistill report
 #   make test       ruff + the whole pytest suite
 #   make pipeline   the whole chain from event generation to physics evaluation (SCALE=quick|paper)
 
@@ -18,6 +19,8 @@ PART ?= xcvu13p-flga2577-2-e
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' || \
+	  { echo "qdistill needs Python 3.11 or 3.12 ($(PYTHON) is not); run e.g. make PYTHON=python3.11" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -33,7 +36,7 @@ test: lint
 firmware: $(STAMP)
 	$(QD) csim $(PROJECT)
 	$(QD) rtl $(PROJECT)
-	$(QD) synth $(PROJECT) --part $(PART) --flow auto
+	$(QD) synth $(PROJECT) --part $(PART) --flow auto --json > /dev/null
 	$(QD) report $(PROJECT)
 
 pipeline: $(STAMP)
