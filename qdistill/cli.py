@@ -244,7 +244,7 @@ def teacher_train(
     typer.echo(f"teacher written to {output} ({metrics['n_parameters']} parameters)")
     typer.echo(f"held-out: {metrics['n_events']} events of {metrics['data']}")
     for name in ("auc_neutral", "auc_neutral_pt_weighted", "mae_neutral", "auc_all", "mae_all"):
-        tv, pv = (f"{v:.4f}" if v is not None else "n/a" for v in (t.get(name), p.get(name)))
+        tv, pv = (f"{v:.4f}" if v is not None else "n/a" for v in (t[name], p[name]))
         typer.echo(f"  {name:24s} teacher {tv}   PUPPI {pv}")
     typer.echo(f"inference: {metrics['inference']['seconds_per_event']:.3f} s/event")
 

@@ -71,6 +71,11 @@ def pid_one_hot(pid_codes: npt.ArrayLike) -> npt.NDArray[np.float32]:
     return match.astype(np.float32)
 
 
+def pt_gev(features: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Transverse momentum in GeV of candidates ``features`` (n, 16): exp of the log-pT column."""
+    return np.exp(np.asarray(features)[:, LOG_PT].astype(np.float64))
+
+
 def pid_codes_from_one_hot(one_hot: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Inverse of :func:`pid_one_hot`: (n, 8) one-hot → (n,) PID codes."""
     arr = np.asarray(one_hot)

@@ -162,7 +162,8 @@ def test_no_model_means_the_reference_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from qdistill.bench.latency import ModelPaths, reference_paths
-    from qdistill.firmware.project import DEFAULT_PROJECT, PROJECT_JSON
+    from qdistill.firmware import DEFAULT_PROJECT
+    from qdistill.firmware.project import PROJECT_JSON
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / DEFAULT_PROJECT).mkdir(parents=True)

@@ -26,13 +26,10 @@ import tf_keras as keras  # noqa: E402
 from qkeras import QActivation, QDense, quantized_bits, quantized_relu  # noqa: E402
 from qkeras.utils import load_qmodel  # noqa: E402
 
+from qdistill.firmware import DEFAULT_PROJECT  # noqa: E402
 from qdistill.firmware.convert import convert_model  # noqa: E402
 from qdistill.firmware.csim import check_project, run_csim  # noqa: E402
-from qdistill.firmware.project import (  # noqa: E402
-    DEFAULT_PROJECT,
-    FirmwareProject,
-    load_project,
-)
+from qdistill.firmware.project import FirmwareProject, load_project  # noqa: E402
 from qdistill.firmware.reference import quantize_inputs  # noqa: E402
 
 N_GOLDEN = 256

@@ -118,3 +118,9 @@ def test_cli_help_lists_stages() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "data" in result.output and "teacher" in result.output
+
+
+def test_pt_gev_undoes_the_natural_log_of_the_pt_column() -> None:
+    rows = np.zeros((2, features.N_FEATURES), np.float32)
+    rows[:, features.LOG_PT] = np.log([5.0, 0.25])
+    assert np.allclose(features.pt_gev(rows), [5.0, 0.25])

@@ -287,4 +287,3 @@ def test_weight_metrics_hand_computed() -> None:
     assert m["auc_neutral_pt_weighted"] == pytest.approx(0.4375)
     assert m["mae_neutral"] == pytest.approx((0.1 + 0.5 + 0.5 + 0.7) / 4)
     assert m["mae_charged"] == pytest.approx(0.1) and m["auc_charged"] is None
-    assert "auc_neutral_pt_weighted" not in weight_metrics(truth, weight, charge)

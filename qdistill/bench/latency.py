@@ -461,7 +461,8 @@ def reference_paths() -> ModelPaths:
     ``firmware_projects/qdistillnet`` holds a trained QDistillNet in the student layout, so it
     gives both the QKeras model and the C simulation. QdistillError if it is not there.
     """
-    from qdistill.firmware.project import DEFAULT_PROJECT, PROJECT_JSON
+    from qdistill.firmware import DEFAULT_PROJECT
+    from qdistill.firmware.project import PROJECT_JSON
 
     project = Path(DEFAULT_PROJECT)
     if not (project / PROJECT_JSON).is_file():

@@ -219,11 +219,11 @@ def simulate_event(
     cands = detector.reconstruct(crossing, rng)
     feats = cands.features
     charged = feats[:, features.CHARGE] != 0
-    pid = np.asarray(features.PID_CODES)[np.argmax(feats[:, features.PID_SLICE], axis=1)]
+    pid = features.pid_codes_from_one_hot(feats[:, features.PID_SLICE])
     feats[:, features.PUPPI_WEIGHT] = puppi_weights(
         feats[:, features.ETA],
         feats[:, features.PHI],
-        np.exp(feats[:, features.LOG_PT].astype(np.float64)),
+        features.pt_gev(feats),
         charged,
         associate_to_pv(feats[:, features.DZ], cands.dz_sigma_mm, config.puppi),
         n_vertices=n_pu + 1,

@@ -55,7 +55,7 @@ def data_info(path: str | os.PathLike[str]) -> dict[str, Any]:
             neutral = feats[:, features.CHARGE] == 0
             neutral_w.append(feats[neutral, features.PUPPI_WEIGHT])
             neutral_t.append(truth[neutral])
-            neutral_pt.append(np.exp(feats[neutral, features.LOG_PT]))
+            neutral_pt.append(features.pt_gev(feats[neutral]))
         auc = auc_pt_weighted = auc_by_pt = None
         if has_truth and neutral_w:
             w, t, pt = (np.concatenate(a) for a in (neutral_w, neutral_t, neutral_pt))

@@ -26,7 +26,6 @@ import numpy.typing as npt
 
 from qdistill.errors import QdistillError
 from qdistill.features import N_FEATURES
-from qdistill.firmware import DEFAULT_PROJECT as DEFAULT_PROJECT  # re-exported
 from qdistill.firmware.config import ModelStructure, model_structure
 from qdistill.firmware.golden import read_dat
 from qdistill.firmware.hls4ml_compat import hls4ml_session

@@ -71,24 +71,15 @@ def roc_auc(
     Ties count one half (the Mann–Whitney definition). With ``sample_weight`` (n,), e.g. the
     candidates' pT, each candidate counts with its weight. Returns NaN when one class is empty.
     """
-    from scipy.stats import rankdata
+    from sklearn.metrics import roc_auc_score
 
     y = np.asarray(truth, dtype=np.float64) > threshold
     s = np.asarray(score, dtype=np.float64)
     if y.shape != s.shape:
         raise QdistillError(f"truth has shape {y.shape} but the scores have {s.shape}")
-    n_pos = int(y.sum())
-    n_neg = len(y) - n_pos
-    if n_pos == 0 or n_neg == 0:
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if w is not None and w.shape != s.shape:
+        raise QdistillError(f"sample weights have shape {w.shape} but the scores have {s.shape}")
+    if y.all() or not y.any():
         return float("nan")
-    if sample_weight is not None:
-        from sklearn.metrics import roc_auc_score
-
-        w = np.asarray(sample_weight, dtype=np.float64)
-        if w.shape != s.shape:
-            raise QdistillError(
-                f"sample weights have shape {w.shape} but the scores have {s.shape}"
-            )
-        return float(roc_auc_score(y, s, sample_weight=w))
-    ranks = rankdata(s)
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(roc_auc_score(y, s, sample_weight=w))

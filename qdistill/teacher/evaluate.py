@@ -9,7 +9,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from qdistill.features import CHARGE, LOG_PT, PUPPI_WEIGHT
+from qdistill.features import CHARGE, PUPPI_WEIGHT
+from qdistill.features import pt_gev as candidate_pt_gev
 from qdistill.physics.accuracy import roc_auc
 
 #: A candidate counts as from the primary collision when its truth fraction exceeds this.
@@ -20,13 +21,13 @@ def weight_metrics(
     truth_fraction: npt.ArrayLike,
     weight: npt.ArrayLike,
     charge: npt.ArrayLike,
-    pt_gev: npt.ArrayLike | None = None,
+    pt_gev: npt.ArrayLike,
 ) -> dict[str, float | None]:
     """ROC AUC (label: truth fraction > 0.5) and mean absolute error to the truth fraction.
 
     For neutral candidates (charge 0), charged candidates and all of them; shapes (n,) each.
-    With ``pt_gev`` also ``auc_neutral_pt_weighted``, each neutral counting with its pT (how
-    well the neutral momentum, which missing pT and jets see, is classified).
+    Also ``auc_neutral_pt_weighted``: each neutral counts with its ``pt_gev`` (how well the
+    neutral momentum, which missing pT and jets see, is classified).
     A figure that is undefined (no candidates, or only one class for the AUC) is None, so that
     metrics.json stays strict JSON.
     """
@@ -39,10 +40,9 @@ def weight_metrics(
         auc = roc_auc(ys, ws, TRUTH_THRESHOLD) if len(ys) else float("nan")
         out[f"auc_{name}"] = auc if np.isfinite(auc) else None
         out[f"mae_{name}"] = float(np.mean(np.abs(ws - ys))) if len(ys) else None
-    if pt_gev is not None:
-        pt = np.asarray(pt_gev, dtype=np.float64)[neutral]
-        auc = roc_auc(y[neutral], w[neutral], TRUTH_THRESHOLD, sample_weight=pt)
-        out["auc_neutral_pt_weighted"] = auc if np.isfinite(auc) else None
+    pt = np.asarray(pt_gev, dtype=np.float64)[neutral]
+    auc = roc_auc(y[neutral], w[neutral], TRUTH_THRESHOLD, sample_weight=pt)
+    out["auc_neutral_pt_weighted"] = auc if np.isfinite(auc) else None
     return out
 
 
@@ -71,7 +71,7 @@ def evaluate(
     y = np.concatenate(truth)
     w = np.concatenate(preds)
     charge = x[:, CHARGE]
-    pt = np.exp(x[:, LOG_PT].astype(np.float64))
+    pt = candidate_pt_gev(x)
     sizes = np.array([len(f) for f in features])
     timed = slice(0, len(times))
     return {
