@@ -13,7 +13,7 @@ from qdistill import features as F  # noqa: N812 (short name for many column ind
 from qdistill.atomic import atomic_path
 from qdistill.data.layout import Event, EventFile, EventWriter
 from qdistill.errors import QdistillError
-from qdistill.teacher.graph import batch_graphs, knn_indices, wrap_phi
+from qdistill.teacher.graph import batch_graphs, event_graph, join_graphs, knn_indices, wrap_phi
 
 # --------------------------------------------------------------------------------------------
 # synthetic events whose truth depends on the neighbourhood
@@ -121,6 +121,12 @@ def test_batch_graphs_offsets_events() -> None:
     x, nbr = batch_graphs([a, b], k=5)
     assert x.shape == (55, F.N_FEATURES) and nbr.shape == (55, 5)
     assert nbr[:30].max() < 30 and nbr[30:].min() >= 30
+    # graphs built once and joined later give the same disjoint graph
+    x2, nbr2 = join_graphs([a, b], [event_graph(a, 5), event_graph(b, 5)])
+    np.testing.assert_array_equal(x2, x)
+    np.testing.assert_array_equal(nbr2, nbr)
+    with pytest.raises(ValueError, match="a graph of 25 rows for an event of 30"):
+        join_graphs([a, b], [event_graph(b, 5), event_graph(a, 5)])
 
 
 # --------------------------------------------------------------------------------------------

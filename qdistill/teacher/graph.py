@@ -70,18 +70,29 @@ def event_graph(features: npt.NDArray[np.floating], k: int = DEFAULT_K) -> npt.N
     return knn_indices(features[:, ETA], features[:, PHI], k)
 
 
-def batch_graphs(
-    features: Sequence[npt.NDArray[np.floating]], k: int = DEFAULT_K
+def join_graphs(
+    features: Sequence[npt.NDArray[np.floating]], graphs: Sequence[npt.NDArray[np.integer]]
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]:
-    """Join events into one disjoint graph: stacked (Σn, 16) features and (Σn, k) indices.
+    """Join events and their (n, k) graphs into one disjoint graph: (Σn, 16) and (Σn, k).
 
     Each event's indices are offset by the number of candidates before it, so no edge crosses
     events and nothing is padded.
     """
+    if len(features) != len(graphs):
+        raise ValueError(f"{len(features)} events but {len(graphs)} graphs")
     stacked: list[npt.NDArray[np.int32]] = []
     offset = 0
-    for feats in features:
-        stacked.append(event_graph(feats, k) + np.int32(offset))
+    for feats, graph in zip(features, graphs, strict=True):
+        if len(graph) != len(feats):
+            raise ValueError(f"a graph of {len(graph)} rows for an event of {len(feats)}")
+        stacked.append(np.asarray(graph, dtype=np.int32) + np.int32(offset))
         offset += len(feats)
     x = np.concatenate([np.asarray(f, dtype=np.float32) for f in features])
     return x, np.concatenate(stacked).astype(np.int32)
+
+
+def batch_graphs(
+    features: Sequence[npt.NDArray[np.floating]], k: int = DEFAULT_K
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]:
+    """:func:`join_graphs` of the events with their :func:`event_graph` built here."""
+    return join_graphs(features, [event_graph(f, k) for f in features])
