@@ -70,6 +70,20 @@ def test_vertex_association_and_parameter_checks() -> None:
     sigma = np.array([0.02, 0.05, 0.1, 0.001, 0.001])
     # 3σ windows, with a 0.1 mm floor.
     assert associate_to_pv(dz, sigma).tolist() == [True, False, True, True, False]
+    # Closest reconstructed vertex in z, within 3 mm: a pileup vertex at +0.3 mm takes the
+    # 0.2 mm track; the −0.11 mm one is closer to the primary vertex than to it.
+    assert associate_to_pv(dz, sigma, pileup_vertex_dz_mm=np.array([0.3, 8.0])).tolist() == [
+        True, False, True, True, True
+    ]  # fmt: skip
+    # A B-decay track 0.6 mm away: kept unless a pileup vertex is nearer; never beyond 3 mm.
+    far = np.array([0.6, 0.6, 3.5])
+    tiny = np.full(3, 0.01)
+    assert associate_to_pv(far, tiny, pileup_vertex_dz_mm=np.array([])).tolist() == [
+        True, True, False
+    ]  # fmt: skip
+    assert associate_to_pv(far[:1], tiny[:1], pileup_vertex_dz_mm=np.array([1.0])).tolist() == [
+        False
+    ]
     with pytest.raises(ValueError, match="one value per region"):
         PuppiParameters(rms_pt_min_gev=(0.1,))
 

@@ -217,6 +217,7 @@ def simulate_event(
     else:
         crossing = primary
     cands = detector.reconstruct(crossing, rng)
+    reconstructed = rng.random(n_pu) < config.puppi.vertex_reco_fraction
     feats = cands.features
     charged = feats[:, features.CHARGE] != 0
     pid = features.pid_codes_from_one_hot(feats[:, features.PID_SLICE])
@@ -225,7 +226,9 @@ def simulate_event(
         feats[:, features.PHI],
         features.pt_gev(feats),
         charged,
-        associate_to_pv(feats[:, features.DZ], cands.dz_sigma_mm, config.puppi),
+        associate_to_pv(
+            feats[:, features.DZ], cands.dz_sigma_mm, config.puppi, dz_vertex[reconstructed]
+        ),
         n_vertices=n_pu + 1,
         params=config.puppi,
         leptons=np.isin(np.abs(pid), (11, 13)),

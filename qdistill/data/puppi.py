@@ -45,9 +45,12 @@ class PuppiParameters:
     (Delphes: 0.7); the left-sided RMS and median correction of ApplyLowPUCorr
     (``low_pu_correction``); charged leptons left out of α (``exclude_leptons``); weights below
     0.05 set to 0. A track is associated with the primary vertex when
-    |dz| < max(``pv_dz_significance`` · σ(dz), ``pv_dz_min_mm``); the floor stands for the
-    primary-vertex z resolution and keeps B- and D-decay tracks (z offsets of ~0.1 mm) with
-    their vertex, like Delphes' ZVertexResolution of 0.1 mm.
+    |dz| < max(``pv_dz_significance`` · σ(dz), ``pv_dz_min_mm``) (the floor stands for the
+    primary-vertex z resolution, like Delphes' ZVertexResolution of 0.1 mm), or, as CMS does,
+    when the primary vertex is the closest reconstructed vertex in z and |dz| < ``pv_dz_max_mm``
+    (PUPPI's DeltaZCut of 0.3 cm). The second rule keeps the tracks of B- and D-hadron decays,
+    whose z offsets (median 0.6 mm in tt̄) the first rule rejects: without it 13 % of the
+    primary charged pT of tt̄ events was lost, 1.5 % of W+jets'.
     """
 
     cone_r0: float = 0.2
@@ -63,6 +66,7 @@ class PuppiParameters:
     exclude_leptons: bool = True
     pv_dz_significance: float = 3.0
     pv_dz_min_mm: float = 0.1
+    pv_dz_max_mm: float = 3.0
 
     def __post_init__(self) -> None:
         n = len(self.region_eta_edges)
@@ -74,11 +78,32 @@ class PuppiParameters:
 
 
 def associate_to_pv(
-    dz_mm: F64, dz_sigma_mm: F64, params: PuppiParameters = PuppiParameters()
+    dz_mm: F64,
+    dz_sigma_mm: F64,
+    params: PuppiParameters = PuppiParameters(),
+    pileup_vertex_dz_mm: F64 | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """True for tracks compatible with the primary vertex: |dz| < max(n·σ(dz), floor), (n,)."""
+    """True for tracks from the primary vertex, (n,): see :class:`PuppiParameters`.
+
+    ``dz_mm`` and ``dz_sigma_mm`` (n,) per track; ``pileup_vertex_dz_mm`` (m,) the z of the
+    reconstructed pileup vertices relative to the primary vertex (None: the compatibility window
+    alone decides).
+    """
+    dz = np.asarray(dz_mm, dtype=np.float64)
     window = np.maximum(params.pv_dz_significance * np.asarray(dz_sigma_mm), params.pv_dz_min_mm)
-    return np.abs(dz_mm) < window
+    compatible = np.abs(dz) < window
+    if pileup_vertex_dz_mm is None:
+        return compatible
+    others = np.sort(np.asarray(pileup_vertex_dz_mm, dtype=np.float64))
+    if len(others) == 0:
+        nearest_other = np.full(len(dz), np.inf)
+    else:
+        # Distance to the nearest pileup vertex: its neighbours in the sorted list.
+        right = np.clip(np.searchsorted(others, dz), 0, len(others) - 1)
+        left = np.clip(right - 1, 0, len(others) - 1)
+        nearest_other = np.minimum(np.abs(dz - others[left]), np.abs(dz - others[right]))
+    closest = (np.abs(dz) < params.pv_dz_max_mm) & (np.abs(dz) <= nearest_other)
+    return compatible | closest
 
 
 def _points(eta: F64, phi: F64) -> F64:
