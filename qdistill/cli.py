@@ -196,6 +196,13 @@ def teacher_train(
             "pT and jets do; 0 counts candidates."
         ),
     ] = 0.0,
+    edge_standardisation: Annotated[
+        bool,
+        typer.Option(
+            help="Divide the first block's x_j − x_i by their σ over the training edges, so the "
+            "network resolves distances between neighbours (Δη, Δφ ≈ 0.01 of the event σ)."
+        ),
+    ] = True,
     validation_data: Annotated[
         Path | None,
         typer.Option(help="Event file for the held-out metrics (e.g. tt̄); default: hold out."),
@@ -225,6 +232,7 @@ def teacher_train(
         neutral_weight=neutral_weight,
         mae_weight=mae_weight,
         pt_weight_power=pt_weight_power,
+        edge_standardisation=edge_standardisation,
         seed=seed,
     )
     metrics = train_teacher(

@@ -140,14 +140,32 @@ def test_edgeconv_equals_naive_mlp_on_wrapped_differences() -> None:
     n, f, k, period = 12, 4, 3, 2.0
     x = rng.normal(size=(n, f)).astype(np.float32)
     nbr = rng.integers(0, n, size=(n, k)).astype(np.int32)
-    layer = EdgeConv([5, 3], periodic_column=1, period=period)
+    sigma = np.array([0.5, 0.05, 2.0, 1.0])
+    layer = EdgeConv([5, 3], periodic_column=1, period=period, difference_std=sigma.tolist())
     out = layer([tf.constant(x), tf.constant(nbr)]).numpy()
     (w0, b0, w1, b1) = (v.numpy() for v in layer.weights)
     diff = x[nbr] - x[:, None, :]
     diff[..., 1] -= period * np.round(diff[..., 1] / period)
+    diff /= sigma  # wrapped first, then scaled
     edge = np.concatenate([np.repeat(x[:, None, :], k, axis=1), diff], axis=-1)
     h = np.maximum(np.maximum(edge @ w0 + b0, 0) @ w1 + b1, 0)
     np.testing.assert_allclose(out, np.concatenate([h.mean(1), h.max(1)], -1), atol=1e-5)
+
+
+def test_difference_standardisation_on_a_hand_made_event() -> None:
+    from qdistill.teacher.model import difference_standardisation
+
+    feats = np.zeros((2, F.N_FEATURES), dtype=np.float32)
+    feats[:, F.ETA] = [0.0, 0.2]
+    feats[:, F.PHI] = [np.pi - 0.05, -np.pi + 0.05]  # 0.1 apart across φ = ±π
+    feats[:, F.CHARGE] = [1.0, 0.0]
+    graph = np.array([[1], [0]])
+    mean, std = np.zeros(F.N_FEATURES), np.full(F.N_FEATURES, 2.0)
+    sigma = difference_standardisation([feats], [graph], mean, std)
+    # σ of ±0.2/2 = 0.1 for η, of the wrapped ±0.1/2 = 0.05 for φ, 0.5 for charge, 1 if constant
+    np.testing.assert_allclose(
+        sigma[[F.ETA, F.PHI, F.CHARGE, F.DZ]], [0.1, 0.05, 0.5, 1.0], rtol=1e-5
+    )
 
 
 # --------------------------------------------------------------------------------------------

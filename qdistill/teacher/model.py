@@ -34,7 +34,10 @@ class EdgeConv(keras.layers.Layer):
     The first MLP layer is linear in [x_i, x_j − x_i], so it is evaluated once per node and
     gathered (n·F·u multiply-adds instead of n·k·2F·u), exactly as if the concatenation were
     formed per edge. If ``periodic_column`` is set, that column of x_j − x_i is wrapped into
-    [−period/2, period/2): with standardised φ the period is 2π/σ_φ.
+    [−period/2, period/2): with standardised φ the period is 2π/σ_φ. ``difference_std`` (F,),
+    if given, divides x_j − x_i column by column (after the wrap): between neighbours Δη and Δφ
+    are a few hundredths of the event-wide σ, and unscaled the MLP could resolve the distances
+    that PUPPI's 1/ΔR² weighs only with weights far larger than training reaches.
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class EdgeConv(keras.layers.Layer):
         units: Sequence[int],
         periodic_column: int | None = None,
         period: float | None = None,
+        difference_std: Sequence[float] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -52,10 +56,15 @@ class EdgeConv(keras.layers.Layer):
         self.units = [int(u) for u in units]
         self.periodic_column = None if periodic_column is None else int(periodic_column)
         self.period = None if period is None else float(period)
+        self.difference_std = None if difference_std is None else [float(v) for v in difference_std]
+        if self.difference_std is not None and not all(v > 0 for v in self.difference_std):
+            raise ValueError("difference_std must be positive")
 
     def build(self, input_shape: Any) -> None:
         n_in = int(input_shape[0][-1])
         self.n_in = n_in
+        if self.difference_std is not None and len(self.difference_std) != n_in:
+            raise ValueError(f"difference_std has {len(self.difference_std)} values for {n_in}")
         self.kernels = []
         self.biases = []
         fan_in = 2 * n_in
@@ -72,6 +81,9 @@ class EdgeConv(keras.layers.Layer):
         neighbours = tf.cast(neighbours, tf.int32)
         w = self.kernels[0]
         w_self, w_diff = w[: self.n_in], w[self.n_in :]
+        if self.difference_std is not None:
+            # (x_j − x_i)/σ · W = (x_j − x_i) · (W/σ): fold the scale into the kernel.
+            w_diff = w_diff / tf.constant(self.difference_std, dtype=w.dtype)[:, None]
         if self.periodic_column is not None:
             # Take the periodic row out of the linear part; it is added per edge, wrapped.
             keep = 1.0 - tf.one_hot(self.periodic_column, self.n_in, dtype=w.dtype)
@@ -95,7 +107,12 @@ class EdgeConv(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(units=self.units, periodic_column=self.periodic_column, period=self.period)
+        config.update(
+            units=self.units,
+            periodic_column=self.periodic_column,
+            period=self.period,
+            difference_std=self.difference_std,
+        )
         return config
 
 
@@ -114,6 +131,35 @@ def standardisation(
     return mean, std
 
 
+def difference_standardisation(
+    features: Sequence[npt.NDArray[np.floating]],
+    graphs: Sequence[npt.NDArray[np.integer]],
+    mean: npt.ArrayLike,
+    std: npt.ArrayLike,
+) -> npt.NDArray[np.float64]:
+    """Per-feature σ of x_j − x_i over the edges of the (n, 16) events and their (n, k) graphs.
+
+    x is standardised with ``mean`` and ``std`` first and Δφ is wrapped, as the first EdgeConv
+    sees them. A difference that never varies (a constant feature) gets σ = 1.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    std = np.asarray(std, dtype=np.float64)
+    sum_sq = np.zeros(N_FEATURES)
+    n_edges = 0
+    for feats, graph in zip(features, graphs, strict=True):
+        x = (np.asarray(feats, dtype=np.float64) - mean) / std
+        d = x[np.asarray(graph)] - x[:, None, :]
+        period = 2.0 * np.pi / std[PHI]
+        d[..., PHI] -= period * np.round(d[..., PHI] / period)
+        sum_sq += np.sum(d**2, axis=(0, 1))
+        n_edges += d.shape[0] * d.shape[1]
+    if n_edges == 0:
+        raise ValueError("no edges to standardise")
+    sigma = np.sqrt(sum_sq / n_edges)
+    sigma[sigma < 1e-6] = 1.0
+    return sigma
+
+
 def build_teacher(
     mean: npt.ArrayLike,
     std: npt.ArrayLike,
@@ -121,6 +167,7 @@ def build_teacher(
     hidden: int = 64,
     n_blocks: int = 2,
     edge_layers: int = 2,
+    difference_std: npt.ArrayLike | None = None,
 ) -> Any:
     """The teacher: standardise → ``n_blocks`` EdgeConv blocks → per-candidate MLP → sigmoid.
 
@@ -128,12 +175,17 @@ def build_teacher(
     Each EdgeConv has an edge MLP of ``edge_layers`` ReLU layers of ``hidden`` units and returns
     mean and max (2·hidden); the head sees the standardised inputs and every block's output
     (DGCNN-style skip connections) and ends in one sigmoid per candidate, shape (n,).
-    The standardisation (mean, std over the training candidates) is a fixed layer of the model.
+    The standardisation (mean, std over the training candidates) is a fixed layer of the model;
+    so is ``difference_std`` (16,), the σ of the first block's x_j − x_i
+    (:func:`difference_standardisation`), if given.
     """
     mean = np.asarray(mean, dtype=np.float64)
     std = np.asarray(std, dtype=np.float64)
     if mean.shape != (N_FEATURES,) or std.shape != (N_FEATURES,):
         raise ValueError(f"mean and std must have shape ({N_FEATURES},)")
+    first_block: dict[str, Any] = {"periodic_column": PHI, "period": 2.0 * np.pi / std[PHI]}
+    if difference_std is not None:
+        first_block["difference_std"] = np.asarray(difference_std, dtype=np.float64).tolist()
     if n_blocks < 2:
         raise ValueError(f"the teacher needs at least 2 EdgeConv blocks, got {n_blocks}")
     features = keras.Input(shape=(N_FEATURES,), name="features")
@@ -142,8 +194,8 @@ def build_teacher(
     outputs = [x]
     h = x
     for b in range(n_blocks):
-        periodic = {"periodic_column": PHI, "period": 2.0 * np.pi / std[PHI]} if b == 0 else {}
-        h = EdgeConv([hidden] * edge_layers, name=f"edgeconv_{b}", **periodic)([h, neighbours])
+        options = first_block if b == 0 else {}
+        h = EdgeConv([hidden] * edge_layers, name=f"edgeconv_{b}", **options)([h, neighbours])
         outputs.append(h)
     z = keras.layers.Concatenate(name="skip")(outputs)
     z = keras.layers.Dense(hidden, activation="relu", name="head_0")(z)

@@ -58,6 +58,7 @@ class TeacherHyperparameters:
     neutral_weight: float = 1.0
     mae_weight: float = 0.0
     pt_weight_power: float = 0.0
+    edge_standardisation: bool = True
     seed: int = 0
 
     def check(self) -> None:
@@ -140,7 +141,13 @@ def train_teacher(
         raise QdistillError("--validation-fraction must be between 0 and 1")
     tf = import_tensorflow(threads)
     from qdistill.teacher.graph import batch_graphs, event_graph, join_graphs
-    from qdistill.teacher.model import build_teacher, count_parameters, keras, standardisation
+    from qdistill.teacher.model import (
+        build_teacher,
+        count_parameters,
+        difference_standardisation,
+        keras,
+        standardisation,
+    )
 
     data = Path(data)
     sample, names = _read(data, max_events)
@@ -164,7 +171,24 @@ def train_teacher(
     keras.utils.set_random_seed(hyper.seed)
     tf.config.experimental.enable_op_determinism()
     mean, std = standardisation(np.concatenate(train.features))
-    model = build_teacher(mean, std, hyper.k, hyper.hidden, hyper.n_blocks, hyper.edge_layers)
+    console = stderr_console()
+    t_start = time.perf_counter()
+    # The graphs depend only on (η, φ): built once here, not in every epoch (~10 % of a step).
+    graphs = []
+    with progress_bar(console, enabled=progress, with_loss=False) as bar:
+        task = bar.add_task("kNN graphs", total=len(train.features))
+        for feats in train.features:
+            graphs.append(event_graph(feats, hyper.k))
+            bar.update(task, advance=1)
+    difference_std = None
+    if hyper.edge_standardisation:
+        n_sample = min(len(graphs), 32)
+        difference_std = difference_standardisation(
+            train.features[:n_sample], graphs[:n_sample], mean, std
+        )
+    model = build_teacher(
+        mean, std, hyper.k, hyper.hidden, hyper.n_blocks, hyper.edge_layers, difference_std
+    )
     n_params = count_parameters(model)
     n_steps_epoch = -(-len(train.features) // hyper.events_per_step)
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -201,21 +225,12 @@ def train_teacher(
     def eval_loss(x: Any, nbr: Any, y: Any) -> Any:
         return _loss(x, nbr, y, False)
 
-    console = stderr_console()
     console.print(
         f"teacher: {len(train.features)} training events ({train.n_candidates} candidates), "
         f"{len(val.features)} held-out events from {val_source}; {n_params} parameters"
     )
     monitor = val.take(range(min(16, len(val.features))))
     monitor_graphs = [batch_graphs([f], hyper.k) for f in monitor.features]
-    t_start = time.perf_counter()
-    # The graphs depend only on (η, φ): built once here, not in every epoch (~10 % of a step).
-    graphs = []
-    with progress_bar(console, enabled=progress, with_loss=False) as bar:
-        task = bar.add_task("kNN graphs", total=len(train.features))
-        for feats in train.features:
-            graphs.append(event_graph(feats, hyper.k))
-            bar.update(task, advance=1)
     rng = np.random.default_rng(hyper.seed)
     history: list[dict[str, float]] = []
     for epoch in range(hyper.epochs):
@@ -256,7 +271,11 @@ def train_teacher(
         "qdistill_version": __version__,
         "feature_names": list(names),
         "hyperparameters": asdict(hyper),
-        "standardisation": {"mean": mean.tolist(), "std": std.tolist()},
+        "standardisation": {
+            "mean": mean.tolist(),
+            "std": std.tolist(),
+            "difference_std": None if difference_std is None else difference_std.tolist(),
+        },
         "n_parameters": n_params,
         "training": {
             "data": str(data),
