@@ -2,8 +2,12 @@
 # The whole qdistill chain: events → teacher → soft labels → students → firmware → physics, speed.
 #
 #   SCALE=quick (default): a small run that finishes in under 30 minutes on 2 cores.
-#   SCALE=paper: the paper's scale (≈15 M W+jets training particles, 40 student epochs).
+#   SCALE=paper: the paper's scale (1500 W+jets events, ≈ 15 M training candidates; 40 student
+#   epochs).
 #   OUT=DIR: where everything goes (default runs/$SCALE). WORKERS=K: generator processes.
+#   THREADS=T: TensorFlow threads for training and labelling (default 2; the same T gives the
+#   same weights). The teacher's metrics.json then times inference on T threads; `qdistill
+#   bench` always times one thread.
 #   Event files and a trained teacher already in OUT are reused (delete them to redo them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,15 +15,17 @@ QD=${QD:-.venv/bin/qdistill}
 SCALE=${SCALE:-quick}
 OUT=${OUT:-runs/$SCALE}
 WORKERS=${WORKERS:-2}
+THREADS=${THREADS:-2}
 
 case "$SCALE" in
   quick) TRAIN_EVENTS=300;  TEST_EVENTS=200; TEACHER_EPOCHS=8;  STUDENT_EPOCHS=10; BENCH=--quick ;;
-  paper) TRAIN_EVENTS=3000; TEST_EVENTS=1000; TEACHER_EPOCHS=30; STUDENT_EPOCHS=40; BENCH= ;;
+  paper) TRAIN_EVENTS=1500; TEST_EVENTS=1000; TEACHER_EPOCHS=30; STUDENT_EPOCHS=40; BENCH= ;;
   *) echo "pipeline: SCALE must be quick or paper, not '$SCALE'" >&2; exit 2 ;;
 esac
 
-# The teacher's loss counts momentum, not candidates (docs/teacher.md): jets need the hard neutrals.
-TEACHER_LOSS="--pt-weight-power 1"
+# The teacher's cross-entropy counts momentum, not candidates, as jets need; the absolute-error
+# term counts candidates, as the MAE metric does (docs/teacher.md).
+TEACHER_LOSS="--pt-weight-power 1 --mae-weight 1"
 
 mkdir -p "$OUT"
 step() { printf '\n== %s (%dm%02ds since the start)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)) >&2; }
@@ -33,15 +39,16 @@ $QD data info "$OUT/ttbar.h5"
 
 step "teacher GNN"
 [ -f "$OUT/teacher/metrics.json" ] || $QD teacher train --data "$OUT/wjets.h5" \
-  --validation-data "$OUT/ttbar.h5" --epochs "$TEACHER_EPOCHS" $TEACHER_LOSS -o "$OUT/teacher"
-$QD teacher label "$OUT/teacher" --data "$OUT/wjets.h5"
-$QD teacher label "$OUT/teacher" --data "$OUT/ttbar.h5"
+  --validation-data "$OUT/ttbar.h5" --epochs "$TEACHER_EPOCHS" $TEACHER_LOSS \
+  --threads "$THREADS" -o "$OUT/teacher"
+$QD teacher label "$OUT/teacher" --data "$OUT/wjets.h5" --threads "$THREADS"
+$QD teacher label "$OUT/teacher" --data "$OUT/ttbar.h5" --threads "$THREADS"
 
 step "students"
 $QD train --model distillnet --data "$OUT/wjets.h5" --validation-data "$OUT/ttbar.h5" \
-  --epochs "$STUDENT_EPOCHS" -o "$OUT/distillnet"
+  --epochs "$STUDENT_EPOCHS" --threads "$THREADS" -o "$OUT/distillnet"
 $QD train --model qdistillnet --data "$OUT/wjets.h5" --validation-data "$OUT/ttbar.h5" \
-  --epochs "$STUDENT_EPOCHS" -o "$OUT/qdistillnet"
+  --epochs "$STUDENT_EPOCHS" --threads "$THREADS" -o "$OUT/qdistillnet"
 
 step "firmware"
 $QD convert "$OUT/qdistillnet" -o "$OUT/firmware" --golden-data "$OUT/ttbar.h5"
