@@ -187,15 +187,19 @@ def teacher_train(
         float, typer.Option(help="Loss weight of neutral candidates relative to charged ones.")
     ] = 1.0,
     mae_weight: Annotated[
-        float, typer.Option(help="Weight of the absolute-error term added to cross-entropy.")
-    ] = 0.0,
+        float,
+        typer.Option(
+            help="Weight of the absolute-error term (a plain mean over candidates) added to the "
+            "cross-entropy; 0 for cross-entropy alone."
+        ),
+    ] = 1.0,
     pt_weight_power: Annotated[
         float,
         typer.Option(
-            help="Weight each candidate's loss by (pT/GeV)^power: 1 counts momentum, as missing "
-            "pT and jets do; 0 counts candidates."
+            help="Weight each candidate's cross-entropy by (pT/GeV)^power: 1 counts momentum, "
+            "as missing pT and jets do; 0 counts candidates."
         ),
-    ] = 0.0,
+    ] = 1.0,
     edge_standardisation: Annotated[
         bool,
         typer.Option(

@@ -56,8 +56,8 @@ class TeacherHyperparameters:
     learning_rate: float = 2e-3
     events_per_step: int = 1
     neutral_weight: float = 1.0
-    mae_weight: float = 0.0
-    pt_weight_power: float = 0.0
+    mae_weight: float = 1.0
+    pt_weight_power: float = 1.0
     edge_standardisation: bool = True
     seed: int = 0
 
