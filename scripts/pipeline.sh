@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole qdistill chain: events → teacher → soft labels → students → firmware → physics, speed.
 #
-#   SCALE=quick (default): a small run that finishes in under 30 minutes on 2 cores.
+#   SCALE=quick (default): a small run, 28 min from scratch on 2 cores (README: step times).
 #   SCALE=paper: the paper's scale (1500 W+jets events, ≈ 15 M training candidates; 40 student
 #   epochs).
 #   OUT=DIR: where everything goes (default runs/$SCALE). WORKERS=K: generator processes.
