@@ -23,9 +23,8 @@ case "$SCALE" in
   *) echo "pipeline: SCALE must be quick or paper, not '$SCALE'" >&2; exit 2 ;;
 esac
 
-# The teacher's cross-entropy counts momentum, not candidates, as jets need; the absolute-error
-# term counts candidates, as the MAE metric does (docs/teacher.md).
-TEACHER_LOSS="--pt-weight-power 1 --mae-weight 1"
+# The teacher's and the students' losses are the commands' defaults, the settings measured best
+# for jets and missing pT (docs/teacher.md, docs/students.md).
 
 mkdir -p "$OUT"
 step() { printf '\n== %s (%dm%02ds since the start)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)) >&2; }
@@ -39,20 +38,16 @@ $QD data info "$OUT/ttbar.h5"
 
 step "teacher GNN"
 [ -f "$OUT/teacher/metrics.json" ] || $QD teacher train --data "$OUT/wjets.h5" \
-  --validation-data "$OUT/ttbar.h5" --epochs "$TEACHER_EPOCHS" $TEACHER_LOSS \
+  --validation-data "$OUT/ttbar.h5" --epochs "$TEACHER_EPOCHS" \
   --threads "$THREADS" -o "$OUT/teacher"
 $QD teacher label "$OUT/teacher" --data "$OUT/wjets.h5" --threads "$THREADS"
 $QD teacher label "$OUT/teacher" --data "$OUT/ttbar.h5" --threads "$THREADS"
 
-# Particles the teacher calls primary (≥ 0.95) weigh the dataset's low/high ratio, as in the
-# reference DistillNet code: unweighted, the students' jets were 30-65 % worse than PUPPI's.
-STUDENT_LOSS="--high-target-weight auto"
-
 step "students"
 $QD train --model distillnet --data "$OUT/wjets.h5" --validation-data "$OUT/ttbar.h5" \
-  --epochs "$STUDENT_EPOCHS" $STUDENT_LOSS --threads "$THREADS" -o "$OUT/distillnet"
+  --epochs "$STUDENT_EPOCHS" --threads "$THREADS" -o "$OUT/distillnet"
 $QD train --model qdistillnet --data "$OUT/wjets.h5" --validation-data "$OUT/ttbar.h5" \
-  --epochs "$STUDENT_EPOCHS" $STUDENT_LOSS --threads "$THREADS" -o "$OUT/qdistillnet"
+  --epochs "$STUDENT_EPOCHS" --threads "$THREADS" -o "$OUT/qdistillnet"
 
 step "firmware"
 $QD convert "$OUT/qdistillnet" -o "$OUT/firmware" --golden-data "$OUT/ttbar.h5"

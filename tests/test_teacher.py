@@ -160,8 +160,7 @@ def test_difference_standardisation_on_a_hand_made_event() -> None:
     feats[:, F.PHI] = [np.pi - 0.05, -np.pi + 0.05]  # 0.1 apart across φ = ±π
     feats[:, F.CHARGE] = [1.0, 0.0]
     graph = np.array([[1], [0]])
-    mean, std = np.zeros(F.N_FEATURES), np.full(F.N_FEATURES, 2.0)
-    sigma = difference_standardisation([feats], [graph], mean, std)
+    sigma = difference_standardisation([feats], [graph], np.full(F.N_FEATURES, 2.0))
     # σ of ±0.2/2 = 0.1 for η, of the wrapped ±0.1/2 = 0.05 for φ, 0.5 for charge, 1 if constant
     np.testing.assert_allclose(
         sigma[[F.ETA, F.PHI, F.CHARGE, F.DZ]], [0.1, 0.05, 0.5, 1.0], rtol=1e-5

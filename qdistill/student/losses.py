@@ -139,5 +139,8 @@ def reference_high_target_weight(labels: Any) -> float:
     n_low = int(np.sum((y >= 0) & (y <= 1.0 - HIGH_TARGET_THRESHOLD)))
     n_high = int(np.sum((y >= HIGH_TARGET_THRESHOLD) & (y <= 1)))
     if n_high == 0:
-        raise QdistillError("no soft label ≥ 0.95: cannot compute the automatic high-target weight")
+        raise QdistillError(
+            "no soft label ≥ 0.95: cannot compute the automatic high-target weight; "
+            "give --high-target-weight 1 (unweighted) or a number"
+        )
     return (n_low + n_high) / n_high

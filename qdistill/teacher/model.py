@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from qdistill.features import N_FEATURES, PHI
 from qdistill.keras_backend import import_keras, import_tensorflow
+from qdistill.teacher.graph import wrap_phi
 
 tf = import_tensorflow()
 keras = import_keras()
@@ -134,23 +135,22 @@ def standardisation(
 def difference_standardisation(
     features: Sequence[npt.NDArray[np.floating]],
     graphs: Sequence[npt.NDArray[np.integer]],
-    mean: npt.ArrayLike,
     std: npt.ArrayLike,
 ) -> npt.NDArray[np.float64]:
     """Per-feature σ of x_j − x_i over the edges of the (n, 16) events and their (n, k) graphs.
 
-    x is standardised with ``mean`` and ``std`` first and Δφ is wrapped, as the first EdgeConv
-    sees them. A difference that never varies (a constant feature) gets σ = 1.
+    The differences are those of the features standardised with ``std`` (16,), Δφ wrapped into
+    [−π, π) first, as the first EdgeConv sees them; the mean cancels in a difference. A
+    difference that never varies (a constant feature) gets σ = 1.
     """
-    mean = np.asarray(mean, dtype=np.float64)
     std = np.asarray(std, dtype=np.float64)
     sum_sq = np.zeros(N_FEATURES)
     n_edges = 0
     for feats, graph in zip(features, graphs, strict=True):
-        x = (np.asarray(feats, dtype=np.float64) - mean) / std
-        d = x[np.asarray(graph)] - x[:, None, :]
-        period = 2.0 * np.pi / std[PHI]
-        d[..., PHI] -= period * np.round(d[..., PHI] / period)
+        raw = np.asarray(feats, dtype=np.float64)
+        idx = np.asarray(graph)
+        d = (raw[idx] - raw[:, None, :]) / std
+        d[..., PHI] = wrap_phi(raw[idx, PHI] - raw[:, None, PHI]) / std[PHI]
         sum_sq += np.sum(d**2, axis=(0, 1))
         n_edges += d.shape[0] * d.shape[1]
     if n_edges == 0:

@@ -184,7 +184,7 @@ def train_teacher(
     if hyper.edge_standardisation:
         n_sample = min(len(graphs), 32)
         difference_std = difference_standardisation(
-            train.features[:n_sample], graphs[:n_sample], mean, std
+            train.features[:n_sample], graphs[:n_sample], std
         )
     model = build_teacher(
         mean, std, hyper.k, hyper.hidden, hyper.n_blocks, hyper.edge_layers, difference_std
