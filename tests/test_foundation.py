@@ -124,3 +124,18 @@ def test_pt_gev_undoes_the_natural_log_of_the_pt_column() -> None:
     rows = np.zeros((2, features.N_FEATURES), np.float32)
     rows[:, features.LOG_PT] = np.log([5.0, 0.25])
     assert np.allclose(features.pt_gev(rows), [5.0, 0.25])
+
+
+def test_suite_reads_no_folder_outside_the_repository() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    # spelled in parts so that this file does not match itself
+    outside = ("/".join(("..", "shared")), " / ".join(('"shared"', "")))
+    offenders = [
+        str(path.relative_to(repo))
+        for path in [*repo.joinpath("tests").rglob("*.py"), *repo.joinpath(".ci").iterdir()]
+        if path.is_file() and any(spelling in path.read_text() for spelling in outside)
+    ]
+    assert offenders == []
+    from fixture_paths import REPORT_FIXTURES
+
+    assert REPORT_FIXTURES.is_relative_to(repo) and (REPORT_FIXTURES / "MANIFEST.md").is_file()

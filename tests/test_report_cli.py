@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from fixture_paths import REPORT_FIXTURES as FIXTURES
 from typer.testing import CliRunner
 
 from qdistill.cli import app
-
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "reports"
 
 
 def invoke(*args: str):

@@ -1,7 +1,7 @@
 """Report parsers: every real fixture report parses to exactly the figures its MANIFEST.md lists.
 
-The fixtures are real Vivado HLS / Vitis HLS / Vivado outputs in ../shared/fixtures/reports (next
-to the repository). Damaged (truncated) and foreign files must give one clear QdistillError.
+The fixtures are real Vivado HLS / Vitis HLS / Vivado outputs in tests/fixtures/reports (committed
+with the tests). Damaged (truncated) and foreign files must give one clear QdistillError.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fixture_paths import REPORT_FIXTURES as FIXTURES
 
 from qdistill.errors import QdistillError
 from qdistill.synth.cosim import parse_cosim
@@ -21,7 +22,6 @@ from qdistill.synth.report import read_report, read_reports, reports_to_json
 from qdistill.synth.vivado_timing import parse_timing_summary
 from qdistill.synth.vivado_util import parse_utilization
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "reports"
 KINDS = ("BRAM_18K", "DSP", "FF", "LUT", "URAM")
 
 

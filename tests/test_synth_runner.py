@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixture_paths import REPORT_FIXTURES as FIXTURES
 from typer.testing import CliRunner
 
 from qdistill import synth
@@ -22,7 +23,6 @@ from qdistill.errors import QdistillError
 from qdistill.synth.runner import run_synthesis
 from qdistill.synth.schema import SynthReport
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "reports"
 FAKE = Path(__file__).resolve().parent / "fake_tools" / "fake_xilinx.py"
 PART = "xcvu13p-flga2577-2-e"
 VITIS_XML = "vitishls2022_u250_tutorial_dense_parallel/myproject_csynth.xml"

@@ -15,13 +15,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from fixture_paths import REPORT_FIXTURES as FIXTURES
 
 from qdistill.synth.runner import SCRIPTS_DIR, run_synthesis
 
 TCLSH = shutil.which("tclsh")
 pytestmark = pytest.mark.skipif(TCLSH is None, reason="tclsh is not installed")
 PRELUDE = Path(__file__).resolve().parent / "fake_tools" / "xilinx_tclsh.tcl"
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "reports"
 PART = "xcvu13p-flga2577-2-e"
 
 
