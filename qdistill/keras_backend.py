@@ -3,13 +3,26 @@
 QKeras 0.9.0 and TensorFlow Model Optimization need Keras 2. TensorFlow 2.16+ ships Keras 3 as
 ``tf.keras`` unless ``TF_USE_LEGACY_KERAS=1`` is set *before TensorFlow is first imported*, so
 every module that needs TensorFlow imports it through :func:`import_tensorflow`.
+
+TensorFlow's C++ start-up lines (oneDNN, "Could not find cuda drivers", "failed call to cuInit",
+absl's "All log messages before absl::InitializeLog()") are written straight to file descriptor 2
+while the library loads and its devices are listed, before any log level applies. They are
+harmless on a CPU machine, so that window runs with descriptor 2 sent to /dev/null; Python errors
+still propagate as exceptions. ``QDISTILL_VERBOSE=1`` keeps every line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import warnings
+from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
+
+#: Set to 1 to see TensorFlow's own start-up logging.
+VERBOSE_ENV = "QDISTILL_VERBOSE"
 
 # Benign warnings that tf-keras prints on every QKeras save: QKeras quantizers serialised as
 # constraints, and the HDF5 format, which we choose because hls4ml's Keras 2 converter reads it.
@@ -22,17 +35,46 @@ _QUIET_WARNINGS = (
 def configure_environment(threads: int | None = None) -> None:
     """Select legacy Keras and quiet TensorFlow's C++ logging; optionally fix the thread count."""
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not verbose():
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     for message in _QUIET_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=UserWarning)
     if threads is not None:
         os.environ["OMP_NUM_THREADS"] = str(threads)
 
 
+def verbose() -> bool:
+    """True when the user asked for TensorFlow's start-up logging (``QDISTILL_VERBOSE=1``)."""
+    return os.environ.get(VERBOSE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the block (no-op when verbose)."""
+    if verbose():
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
 def import_tensorflow(threads: int | None = None) -> ModuleType:
     """Import TensorFlow with tf-keras selected; ``threads`` pins intra/inter-op parallelism."""
     configure_environment(threads)
-    import tensorflow as tf
+    first_import = "tensorflow" not in sys.modules
+    with _quiet_native_stderr() if first_import else contextlib.nullcontext():
+        import tensorflow as tf
+
+        if first_import:
+            tf.config.list_physical_devices()  # probes CUDA now, inside the quiet window
 
     if threads is not None:
         try:
@@ -49,3 +91,20 @@ def import_keras() -> ModuleType:
     import tf_keras
 
     return tf_keras
+
+
+def load_qkeras_model(path: str | os.PathLike[str]) -> Any:
+    """Load a QKeras ``model.h5`` (uncompiled) without tf-keras' unseeded-initializer warning.
+
+    Loading rebuilds every layer, and QKeras' ``QInitializer`` draws its initializer several
+    times while doing so; an unseeded ``HeNormal`` (QDense's default) then warns. The drawn
+    values are overwritten by the stored weights at once, so a fixed seed changes nothing.
+    """
+    keras = import_keras()
+    from qkeras.utils import load_qmodel
+
+    class LoadTimeHeNormal(keras.initializers.HeNormal):  # type: ignore[misc, name-defined]
+        def __init__(self, seed: int | None = None) -> None:
+            super().__init__(seed=0 if seed is None else seed)
+
+    return load_qmodel(str(path), custom_objects={"HeNormal": LoadTimeHeNormal}, compile=False)

@@ -195,7 +195,9 @@ def test_auto_falls_back_to_yosys(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
     class FakeYosys:
         @staticmethod
-        def run_yosys_flow(project_dir: Path, part: str, log_path: Path) -> SynthReport:
+        def run_yosys_flow(
+            project_dir: Path, part: str, log_path: Path, status: object = None
+        ) -> SynthReport:
             calls.append((project_dir, part, log_path))
             return SynthReport(tool="yosys", tool_version="0.test", part=part)
 

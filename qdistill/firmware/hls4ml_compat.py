@@ -11,7 +11,8 @@ restores the previous binding afterwards. hls4ml's own Keras 2 converter (``kera
 then handles the QKeras layers as it always has.
 
 hls4ml also prints its progress ("Interpreting Model", "Writing HLS project", …) on standard
-output; inside the session that goes to standard error, so ``--json`` output stays clean.
+output; inside the session that is dropped (``QDISTILL_VERBOSE=1``: sent to standard error), so
+commands print only qdistill's own lines and ``--json`` output stays clean.
 
 **Tracing without recompiling.** ``ModelGraph.trace`` recompiles the project on every call;
 :func:`trace_compiled` traces with the library already compiled (with trace hooks).
@@ -20,18 +21,18 @@ output; inside the session that goes to standard error, so ``--json`` output sta
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
-from unittest import mock
 
-from qdistill.keras_backend import import_tensorflow
+from qdistill.keras_backend import import_tensorflow, verbose
 
 
 @contextlib.contextmanager
 def hls4ml_session() -> Iterator[ModuleType]:
-    """Yield the ``hls4ml`` module with ``keras`` bound to ``tf_keras`` and stdout on stderr.
+    """Yield the ``hls4ml`` module with ``keras`` bound to ``tf_keras`` and its prints quiet.
 
     Use for every hls4ml call (config, conversion, write, compile, predict, trace):
 
@@ -45,7 +46,9 @@ def hls4ml_session() -> Iterator[ModuleType]:
     previous = sys.modules.get("keras", missing)
     sys.modules["keras"] = tf_keras
     try:
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.ExitStack() as stack:
+            sink = sys.stderr if verbose() else stack.enter_context(open(os.devnull, "w"))
+            stack.enter_context(contextlib.redirect_stdout(sink))
             import hls4ml
 
             yield hls4ml
@@ -67,5 +70,8 @@ def trace_compiled(hls_model: Any, x: Any) -> tuple[Any, dict[str, Any]]:
     """
     if not hls_model.config.trace_output or hls_model._top_function_lib is None:
         raise RuntimeError("compile the model with config.trace_output = True first")
-    with mock.patch.object(hls_model, "compile", lambda: None):
+    hls_model.compile = lambda: None  # an instance attribute shadows the method for this call
+    try:
         return hls_model.trace(x)  # type: ignore[no-any-return]
+    finally:
+        del hls_model.compile

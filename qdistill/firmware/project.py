@@ -185,16 +185,13 @@ class FirmwareProject:
 
 def load_keras_model(path: str | os.PathLike[str]) -> Any:
     """Load a QKeras model saved with ``model.save(...h5)``; QdistillError if it cannot."""
-    from qdistill.keras_backend import import_tensorflow
+    from qdistill.keras_backend import load_qkeras_model
 
     path = Path(path)
     if not path.is_file():
         raise QdistillError(f"{path}: no such model file (train one with `qdistill train`)")
-    import_tensorflow()
-    from qkeras.utils import load_qmodel
-
     try:
-        return load_qmodel(str(path), compile=False)
+        return load_qkeras_model(path)
     except Exception as exc:  # h5py/Keras raise many types for a bad file
         raise QdistillError(f"{path}: cannot load the QKeras model ({exc})") from None
 

@@ -58,14 +58,11 @@ class Student:
 
 def load_model_file(path: str | os.PathLike[str], kind: str) -> Any:
     """Load ``model.h5`` (QKeras custom objects registered for QDistillNet)."""
-    from qdistill.keras_backend import import_keras
+    from qdistill.keras_backend import import_keras, load_qkeras_model
 
-    keras = import_keras()
     if kind == "qdistillnet":
-        from qkeras.utils import load_qmodel
-
-        return load_qmodel(str(path), compile=False)
-    return keras.models.load_model(str(path), compile=False)
+        return load_qkeras_model(path)
+    return import_keras().models.load_model(str(path), compile=False)
 
 
 def load_student(directory: str | os.PathLike[str]) -> Student:

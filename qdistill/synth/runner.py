@@ -87,7 +87,7 @@ def run_synthesis(
                 "--clock-mhz, --cosim, --export and --vivado-synth apply to the vendor flows only; "
                 "the yosys flow uses the project's own clock and RTL"
             )
-        return [_run_yosys(project, part, logs / "yosys.log")]
+        return [_run_yosys(project, part, logs / "yosys.log", console)]
 
     period_ns = clock_period_ns(_clock_mhz(clock_mhz, settings, project))
     _safe_path(project.resolve())
@@ -241,14 +241,17 @@ def _resolve_flow(flow: str, vivado_synth: bool) -> tuple[str, str | None]:
     return flow, found
 
 
-def _run_yosys(project: Path, part: str, log_path: Path) -> SynthReport:
-    try:
-        from qdistill.synth import yosys
-    except ImportError as exc:
-        raise QdistillError(
-            f"the yosys flow is not available in this installation: {exc}"
-        ) from None
-    return yosys.run_yosys_flow(project, part, log_path)
+def _run_yosys(project: Path, part: str, log_path: Path, console: Console) -> SynthReport:
+    """The Yosys flow with a spinner that shows the elapsed time (it runs for minutes)."""
+    from qdistill.synth import yosys
+
+    console.print(
+        "qdistill synth: Yosys synth_xilinx takes a few minutes on a design of this size "
+        f"(its log: {log_path})",
+        highlight=False,
+    )
+    with console.status("qdistill synth: starting Yosys") as spinner:
+        return yosys.run_yosys_flow(project, part, log_path, status=spinner.update)
 
 
 def _safe_path(path: Path) -> str:
