@@ -16,10 +16,23 @@ import typer
 from typer.core import TyperGroup
 
 from qdistill.devices import DEFAULT_CLOCK_MHZ, DEFAULT_PART
-from qdistill.errors import QdistillError
+from qdistill.errors import QdistillError, SettingError
 from qdistill.firmware import DEFAULT_PROJECT
 
 _PROJECT_HELP = f"Firmware project folder (default: {DEFAULT_PROJECT})."
+
+#: Config fields whose option is not simply ``--field-name``.
+_OPTION_OF_SETTING = {"n_blocks": "--blocks"}
+#: Config fields that no option sets (an error then names the field itself).
+_SETTINGS_WITHOUT_OPTION = frozenset({"edge_layers"})
+
+
+def setting_message(exc: SettingError) -> str:
+    """The error line for a SettingError, naming the option the user typed."""
+    if exc.setting in _SETTINGS_WITHOUT_OPTION:
+        return f"setting {exc.setting} (no option sets it) {exc.requirement}"
+    option = _OPTION_OF_SETTING.get(exc.setting, "--" + exc.setting.replace("_", "-"))
+    return f"{option} {exc.requirement}"
 
 
 class _Group(TyperGroup):
@@ -28,6 +41,9 @@ class _Group(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except SettingError as exc:
+            typer.echo(f"qdistill: error: {setting_message(exc)}", err=True)
+            raise typer.Exit(1) from None
         except QdistillError as exc:
             typer.echo(f"qdistill: error: {exc}", err=True)
             raise typer.Exit(1) from None

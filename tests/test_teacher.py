@@ -310,3 +310,41 @@ def test_weight_metrics_hand_computed() -> None:
     assert m["auc_neutral_pt_weighted"] == pytest.approx(0.4375)
     assert m["mae_neutral"] == pytest.approx((0.1 + 0.5 + 0.5 + 0.7) / 4)
     assert m["mae_charged"] == pytest.approx(0.1) and m["auc_charged"] is None
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--k", "0", "--k must be at least 1"),
+        ("--hidden", "1", "--hidden must be at least 2"),
+        ("--blocks", "1", "--blocks must be at least 2"),
+        ("--epochs", "0", "--epochs must be at least 1"),
+        ("--events-per-step", "0", "--events-per-step must be at least 1"),
+        ("--learning-rate", "0", "--learning-rate must be positive"),
+        ("--neutral-weight", "-1", "--neutral-weight must be positive"),
+        ("--mae-weight", "-0.5", "--mae-weight must be zero or positive"),
+        ("--pt-weight-power", "3", "--pt-weight-power must be between 0 and 2"),
+    ],
+)
+def test_teacher_range_errors_name_the_option_typed(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    from qdistill.cli import app
+
+    out = tmp_path / "teacher"
+    args = ["teacher", "train", "--data", str(tmp_path / "none.h5"), "-o", str(out), option, value]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"qdistill: error: {message} (got {value})"
+    assert not out.exists()
+
+
+def test_a_setting_without_option_is_named_as_a_setting() -> None:
+    from qdistill.cli import setting_message
+    from qdistill.teacher.train import TeacherHyperparameters
+
+    with pytest.raises(QdistillError) as info:
+        TeacherHyperparameters(edge_layers=0).check()
+    assert setting_message(info.value) == (
+        "setting edge_layers (no option sets it) must be at least 1 (got 0)"
+    )

@@ -30,7 +30,7 @@ import numpy.typing as npt
 from qdistill import __version__
 from qdistill.atomic import atomic_path
 from qdistill.data.layout import EventFile
-from qdistill.errors import QdistillError
+from qdistill.errors import QdistillError, SettingError
 from qdistill.features import CHARGE, FEATURE_NAMES, LOG_PT
 from qdistill.teacher.graph import DEFAULT_K
 from qdistill.teacher.progress import progress_bar, stderr_console
@@ -62,7 +62,7 @@ class TeacherHyperparameters:
     seed: int = 0
 
     def check(self) -> None:
-        """QdistillError naming the first out-of-range value."""
+        """SettingError naming the first out-of-range field."""
         for name, low in (
             ("k", 1),
             ("hidden", 2),
@@ -72,13 +72,16 @@ class TeacherHyperparameters:
             ("events_per_step", 1),
         ):
             if getattr(self, name) < low:
-                raise QdistillError(f"--{name.replace('_', '-')} must be at least {low}")
-        if not self.learning_rate > 0 or not self.neutral_weight > 0:
-            raise QdistillError("--learning-rate and --neutral-weight must be positive")
+                raise SettingError(name, f"must be at least {low} (got {getattr(self, name):g})")
+        for name in ("learning_rate", "neutral_weight"):
+            if not getattr(self, name) > 0:
+                raise SettingError(name, f"must be positive (got {getattr(self, name):g})")
         if not self.mae_weight >= 0:
-            raise QdistillError("--mae-weight must be zero or positive")
+            raise SettingError("mae_weight", f"must be zero or positive (got {self.mae_weight:g})")
         if not 0 <= self.pt_weight_power <= 2:
-            raise QdistillError("--pt-weight-power must be between 0 and 2")
+            raise SettingError(
+                "pt_weight_power", f"must be between 0 and 2 (got {self.pt_weight_power:g})"
+            )
 
 
 @dataclass
