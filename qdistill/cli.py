@@ -41,11 +41,9 @@ class _Group(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except SettingError as exc:
-            typer.echo(f"qdistill: error: {setting_message(exc)}", err=True)
-            raise typer.Exit(1) from None
         except QdistillError as exc:
-            typer.echo(f"qdistill: error: {exc}", err=True)
+            message = setting_message(exc) if isinstance(exc, SettingError) else str(exc)
+            typer.echo(f"qdistill: error: {message}", err=True)
             raise typer.Exit(1) from None
 
 

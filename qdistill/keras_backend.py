@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-#: Set to 1 to see TensorFlow's own start-up logging.
+#: Set to 1 to see TensorFlow's start-up logging and hls4ml's prints.
 VERBOSE_ENV = "QDISTILL_VERBOSE"
 
 # Benign warnings that tf-keras prints on every QKeras save: QKeras quantizers serialised as
@@ -44,7 +44,7 @@ def configure_environment(threads: int | None = None) -> None:
 
 
 def verbose() -> bool:
-    """True when the user asked for TensorFlow's start-up logging (``QDISTILL_VERBOSE=1``)."""
+    """True when the user asked for the libraries' own output (``QDISTILL_VERBOSE=1``)."""
     return os.environ.get(VERBOSE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from qdistill import features as F  # noqa: N812 (short name for many column indices)
 from qdistill.atomic import atomic_path
 from qdistill.data.layout import Event, EventFile, EventWriter
-from qdistill.errors import QdistillError
+from qdistill.errors import QdistillError, SettingError
 from qdistill.teacher.graph import batch_graphs, event_graph, join_graphs, knn_indices, wrap_phi
 
 # --------------------------------------------------------------------------------------------
@@ -343,7 +343,7 @@ def test_a_setting_without_option_is_named_as_a_setting() -> None:
     from qdistill.cli import setting_message
     from qdistill.teacher.train import TeacherHyperparameters
 
-    with pytest.raises(QdistillError) as info:
+    with pytest.raises(SettingError) as info:
         TeacherHyperparameters(edge_layers=0).check()
     assert setting_message(info.value) == (
         "setting edge_layers (no option sets it) must be at least 1 (got 0)"

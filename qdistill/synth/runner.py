@@ -246,8 +246,7 @@ def _run_yosys(project: Path, part: str, log_path: Path, console: Console) -> Sy
     from qdistill.synth import yosys
 
     console.print(
-        "qdistill synth: Yosys synth_xilinx takes a few minutes on a design of this size "
-        f"(its log: {log_path})",
+        f"qdistill synth: Yosys synth_xilinx can take several minutes (its log: {log_path})",
         highlight=False,
     )
     with console.status("qdistill synth: starting Yosys") as spinner:
