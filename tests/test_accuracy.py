@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qdistill.errors import QdistillError
-from qdistill.physics.accuracy import histogram_accuracy, roc_auc
+from qdistill.metrics import histogram_accuracy, roc_auc
 
 
 def test_histogram_accuracy_hand_computed() -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from qdistill import kinematics
 from qdistill.atomic import atomic_path
 from qdistill.cli import app
 from qdistill.data.layout import Event, EventWriter
@@ -146,7 +147,7 @@ def test_matching_is_one_to_one_by_increasing_delta_r() -> None:
     i_reco, i_gen = jets.match(reco, gen)
     assert i_reco.tolist() == [0, 2] and i_gen.tolist() == [0, 1]
     np.testing.assert_allclose(jets.jet_response(reco, gen), [0.1, 0.1])
-    assert jets.delta_r([0.0], [3.1], [0.0], [-3.1])[0, 0] == pytest.approx(2 * math.pi - 6.2)
+    assert kinematics.delta_r([0.0], [3.1], [0.0], [-3.1])[0, 0] == pytest.approx(2 * math.pi - 6.2)
 
 
 # --- evaluate on a synthetic event file ---------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from qdistill.data.layout import EventFile
 from qdistill.features import PUPPI_WEIGHT
 from qdistill.keras_backend import import_tensorflow
-from qdistill.physics.accuracy import histogram_accuracy
+from qdistill.metrics import histogram_accuracy
 from qdistill.physics.evaluate import evaluate
 from qdistill.physics.synthetic import write_synthetic_file
 

@@ -13,7 +13,8 @@ from qdistill import features as F  # noqa: N812 (short name for many column ind
 from qdistill.atomic import atomic_path
 from qdistill.data.layout import Event, EventFile, EventWriter
 from qdistill.errors import QdistillError, SettingError
-from qdistill.teacher.graph import batch_graphs, event_graph, join_graphs, knn_indices, wrap_phi
+from qdistill.kinematics import wrap_phi
+from qdistill.teacher.graph import batch_graphs, event_graph, join_graphs, knn_indices
 
 # --------------------------------------------------------------------------------------------
 # synthetic events whose truth depends on the neighbourhood

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qdistill import features
+from qdistill.kinematics import pt_eta_phi, wrap_phi
 
 F64 = npt.NDArray[np.float64]
 
@@ -85,20 +86,6 @@ class Candidates:
     p4: npt.NDArray[np.float32]
     truth_fraction: npt.NDArray[np.float32]
     dz_sigma_mm: F64
-
-
-def pt_eta_phi(p4: F64) -> tuple[F64, F64, F64]:
-    """pT (GeV), pseudorapidity and φ ∈ [-π, π) of (n, 4) four-momenta; η = ±inf along the beam."""
-    px, py, pz = p4[:, 0], p4[:, 1], p4[:, 2]
-    pt = np.hypot(px, py)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        eta = np.where(pt > 0, np.arcsinh(pz / np.where(pt > 0, pt, 1.0)), np.sign(pz) * np.inf)
-    return pt, eta, wrap_phi(np.arctan2(py, px))
-
-
-def wrap_phi(phi: F64) -> F64:
-    """φ folded into [-π, π)."""
-    return (np.asarray(phi) + np.pi) % (2 * np.pi) - np.pi
 
 
 def tracking_efficiency(abs_pdg: npt.NDArray[np.int32], pt: F64, abs_eta: F64) -> F64:

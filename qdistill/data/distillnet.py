@@ -27,6 +27,7 @@ from qdistill import features
 from qdistill.atomic import atomic_path
 from qdistill.data.layout import Event, EventWriter
 from qdistill.errors import QdistillError
+from qdistill.kinematics import pt_eta_phi
 
 INPUTS: Final[str] = "distill_inputs_default"
 TEACHER: Final[str] = "data_abc"
@@ -74,16 +75,15 @@ def convert_event(inputs: npt.NDArray[np.floating], teacher: npt.NDArray[np.floa
     Padding (E ≤ 0) and particles along the beam (pT = 0, η undefined) are dropped.
     """
     x = np.asarray(inputs, dtype=np.float64)
-    px, py, pz, energy = x[_PX], x[_PY], x[_PZ], x[_E]
-    pt = np.hypot(px, py)
-    keep = (energy > 0) & (pt > 0)
-    x, pt, label = x[:, keep], pt[keep], np.asarray(teacher, dtype=np.float32)[keep]
-    px, py, pz, energy = x[_PX], x[_PY], x[_PZ], x[_E]
+    keep = (x[_E] > 0) & (np.hypot(x[_PX], x[_PY]) > 0)
+    x, label = x[:, keep], np.asarray(teacher, dtype=np.float32)[keep]
+    p4 = x[[_PX, _PY, _PZ, _E]].T
+    pt, eta, phi = pt_eta_phi(p4)
     feats = np.zeros((len(pt), features.N_FEATURES), dtype=np.float32)
-    feats[:, features.ETA] = np.arcsinh(pz / pt)
-    feats[:, features.PHI] = np.arctan2(py, px)
+    feats[:, features.ETA] = eta
+    feats[:, features.PHI] = phi
     feats[:, features.LOG_PT] = np.log(pt)
-    feats[:, features.LOG_E] = np.log(energy)
+    feats[:, features.LOG_E] = np.log(p4[:, 3])
     feats[:, features.CHARGE] = x[_CHARGE]
     feats[:, features.PUPPI_WEIGHT] = x[_PUPPI]
     feats[:, features.PID_SLICE] = x[_PID_ROWS].T
@@ -91,7 +91,7 @@ def convert_event(inputs: npt.NDArray[np.floating], teacher: npt.NDArray[np.floa
     feats[:, features.DZ] = x[_DZ]
     return Event(
         features=feats,
-        p4=np.column_stack([px, py, pz, energy]).astype(np.float32),
+        p4=p4.astype(np.float32),
         truth_fraction=np.full(len(pt), NO_TRUTH, dtype=np.float32),
         gen_p4=np.zeros((0, 4), dtype=np.float32),
         gen_pdg_id=np.zeros(0, dtype=np.int32),

@@ -11,7 +11,7 @@ import numpy as np
 from qdistill import features
 from qdistill.data.layout import EventFile
 from qdistill.errors import QdistillError
-from qdistill.physics.accuracy import roc_auc
+from qdistill.metrics import roc_auc
 
 _BLOCK_ROWS: Final[int] = 1 << 20
 #: Neutral-candidate pT bins (GeV) for the PUPPI AUC breakdown.

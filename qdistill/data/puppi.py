@@ -26,12 +26,12 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 from scipy.stats import chi2
 
+from qdistill.kinematics import eta_phi_tree
+
 F64 = npt.NDArray[np.float64]
-_TWO_PI: Final[float] = 2 * np.pi
-_ETA_SHIFT: Final[float] = 20.0  # η + shift > 0 for the KD-tree box
+_ETA_MIN: Final[float] = -20.0  # below any η, the origin of the KD-tree's η axis
 _ETA_BOX: Final[float] = 1000.0  # far wider than any η range: η never wraps
 
 
@@ -106,12 +106,6 @@ def associate_to_pv(
     return compatible | closest
 
 
-def _points(eta: F64, phi: F64) -> F64:
-    p = np.mod(phi, _TWO_PI)
-    p = np.where(p >= _TWO_PI, 0.0, p)
-    return np.column_stack([eta + _ETA_SHIFT, p])
-
-
 def alpha(
     eta: F64,
     phi: F64,
@@ -130,10 +124,8 @@ def alpha(
     qi = np.arange(n) if query is None else np.flatnonzero(query)
     if len(qi) == 0 or len(nb) == 0:
         return out
-    box = (_ETA_BOX, _TWO_PI)
-    pts = _points(eta, phi)
-    tree_q = cKDTree(pts[qi], boxsize=box)
-    tree_nb = cKDTree(pts[nb], boxsize=box)
+    tree_q = eta_phi_tree(eta[qi], phi[qi], eta_min=_ETA_MIN, eta_box=_ETA_BOX)
+    tree_nb = eta_phi_tree(eta[nb], phi[nb], eta_min=_ETA_MIN, eta_box=_ETA_BOX)
     pairs = tree_q.sparse_distance_matrix(tree_nb, params.cone_r0, output_type="ndarray")
     i, j, dr = pairs["i"], pairs["j"], pairs["v"]
     ok = dr > params.cone_r_min

@@ -27,9 +27,9 @@ from qdistill.data.detector import CALO_ETA_MAX
 from qdistill.data.layout import Event, EventFile
 from qdistill.errors import QdistillError
 from qdistill.features import ETA, PHI
+from qdistill.metrics import WEIGHT_BINS, accuracy_from_counts, weight_histogram
 from qdistill.physics import jets as jetlib
 from qdistill.physics import plots
-from qdistill.physics.accuracy import WEIGHT_BINS, accuracy_from_counts, weight_histogram
 from qdistill.physics.met import check_weights, gen_met, met
 from qdistill.physics.resolution import N_BOOTSTRAP, Responses, bootstrap_resolutions
 from qdistill.physics.weightings import WEIGHTING_NAMES, Weighting, build_weightings

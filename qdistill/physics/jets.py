@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qdistill.errors import QdistillError
+from qdistill.kinematics import delta_r
 from qdistill.physics.met import check_weights, invisible_mask
 
 JET_R: Final[float] = 0.4
@@ -83,16 +84,6 @@ def gen_jets(
     """Jets from the visible final-state particles (m, 4) GeV of the hard collision."""
     p = np.asarray(gen_p4, dtype=np.float64)
     return cluster(p[~invisible_mask(gen_pdg_id)], pt_min_gev)
-
-
-def delta_r(
-    eta1: npt.ArrayLike, phi1: npt.ArrayLike, eta2: npt.ArrayLike, phi2: npt.ArrayLike
-) -> npt.NDArray[np.float64]:
-    """ΔR between every pair, shape (len(eta1), len(eta2)); Δφ wrapped into [−π, π)."""
-    deta = np.subtract.outer(np.asarray(eta1, float), np.asarray(eta2, float))
-    dphi = np.subtract.outer(np.asarray(phi1, float), np.asarray(phi2, float))
-    dphi = (dphi + np.pi) % (2 * np.pi) - np.pi
-    return np.hypot(deta, dphi)
 
 
 def match(

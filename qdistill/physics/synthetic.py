@@ -30,6 +30,7 @@ from qdistill.features import (
     PUPPI_WEIGHT,
     pid_one_hot,
 )
+from qdistill.kinematics import pt_eta_phi
 from qdistill.physics.met import invisible_mask
 
 #: Generator PDG id → (PID code of the one-hot, charge) for the species used here.
@@ -75,10 +76,10 @@ def hard_collision(
 def _features(
     p4: npt.NDArray[np.float64], pid: npt.NDArray[np.int64], charge: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.float32]:
-    pt = np.hypot(p4[:, 0], p4[:, 1])
+    pt, eta, phi = pt_eta_phi(p4)
     f = np.zeros((len(p4), N_FEATURES), dtype=np.float32)
-    f[:, ETA] = np.arcsinh(p4[:, 2] / pt)
-    f[:, PHI] = np.arctan2(p4[:, 1], p4[:, 0])
+    f[:, ETA] = eta
+    f[:, PHI] = phi
     f[:, LOG_PT] = np.log(pt)
     f[:, LOG_E] = np.log(p4[:, 3])
     f[:, CHARGE] = charge

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qdistill.features import PUPPI_WEIGHT
-from qdistill.physics.accuracy import histogram_accuracy, roc_auc
+from qdistill.metrics import histogram_accuracy, roc_auc
 from qdistill.student.dataset import DEFAULT_BLOCK_ROWS, ParticleRange, read_range
 from qdistill.student.io import predict_model
 from qdistill.student.preprocessing import Preprocessing

@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from qdistill.features import CHARGE, PUPPI_WEIGHT
 from qdistill.features import pt_gev as candidate_pt_gev
-from qdistill.physics.accuracy import roc_auc
+from qdistill.metrics import roc_auc
 
 #: A candidate counts as from the primary collision when its truth fraction exceeds this.
 TRUTH_THRESHOLD: Final[float] = 0.5

@@ -11,18 +11,12 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
 from qdistill.features import ETA, PHI
+from qdistill.kinematics import eta_phi_tree
 
 #: Neighbours per candidate in the paper's teacher.
 DEFAULT_K: Final[int] = 20
-TWO_PI: Final[float] = 2.0 * np.pi
-
-
-def wrap_phi(dphi: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Map azimuthal differences (rad) into [-π, π)."""
-    return np.mod(np.asarray(dphi, dtype=np.float64) + np.pi, TWO_PI) - np.pi
 
 
 def knn_indices(
@@ -46,15 +40,10 @@ def knn_indices(
         return np.zeros((0, k), dtype=np.int32)
     if n == 1:
         return np.zeros((1, k), dtype=np.int32)
-    # The tree wants every coordinate in [0, L): shift η to start at 0 and give it a box twice
-    # as wide as its range plus one, so that no wrapped η distance is ever shorter than a real one.
-    eta0 = eta - eta.min()
-    eta_box = 2.0 * float(eta0.max()) + 1.0
-    phi0 = np.mod(phi + np.pi, TWO_PI)
-    phi0[phi0 >= TWO_PI] = 0.0  # mod can round up to exactly 2π
-    tree = cKDTree(np.column_stack([eta0, phi0]), boxsize=[eta_box, TWO_PI])
+    eta_min = float(eta.min())
+    tree = eta_phi_tree(eta, phi, eta_min=eta_min, eta_box=2.0 * (float(eta.max()) - eta_min) + 1.0)
     n_query = min(k + 1, n)
-    _, idx = tree.query(np.column_stack([eta0, phi0]), k=n_query)
+    _, idx = tree.query(tree.data, k=n_query)
     idx = np.asarray(idx, dtype=np.int64).reshape(n, n_query)
     # Drop the candidate itself; with exact ties it may not come first, so sort it to the end.
     is_self = idx == np.arange(n)[:, None]

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from qdistill.features import N_FEATURES, PHI
 from qdistill.keras_backend import import_keras, import_tensorflow
-from qdistill.teacher.graph import wrap_phi
+from qdistill.kinematics import wrap_phi
 
 tf = import_tensorflow()
 keras = import_keras()

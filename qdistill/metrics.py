@@ -1,4 +1,4 @@
-"""Per-particle weight metrics: the paper's histogram accuracy (figure 3) and ROC AUC."""
+"""Per-particle weight metrics used by every stage: the histogram accuracy (figure 3), ROC AUC."""
 
 from __future__ import annotations
 
