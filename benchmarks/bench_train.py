@@ -36,11 +36,11 @@ def main() -> None:
     from qdistill.keras_backend import import_tensorflow
 
     import_tensorflow(args.threads)
-    from qdistill.student import models
+    from qdistill.student.config import DEFAULT_HIDDEN, ModelSpec, TrainConfig
     from qdistill.student.dataset import BatchStream, read_range, split_events
     from qdistill.student.preprocessing import fit_preprocessing
     from qdistill.student.synthetic import write_synthetic_file
-    from qdistill.student.train import TrainConfig, train_student
+    from qdistill.student.train import train_student
 
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data
@@ -64,7 +64,7 @@ def main() -> None:
             "pipeline_particles_per_second": round(pipeline),
         }
         for kind in args.models.split(","):
-            spec = models.ModelSpec(kind, models.DEFAULT_HIDDEN[kind])
+            spec = ModelSpec(kind, DEFAULT_HIDDEN[kind])
             metrics = train_student(
                 TrainConfig(
                     spec=spec,

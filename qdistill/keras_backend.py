@@ -2,7 +2,10 @@
 
 QKeras 0.9.0 and TensorFlow Model Optimization need Keras 2. TensorFlow 2.16+ ships Keras 3 as
 ``tf.keras`` unless ``TF_USE_LEGACY_KERAS=1`` is set *before TensorFlow is first imported*, so
-every module that needs TensorFlow imports it through :func:`import_tensorflow`.
+every module that needs TensorFlow imports it through :func:`import_tensorflow`, or uses the
+lazy modules :data:`tf`, :data:`keras`, :data:`qkeras` and :data:`tfmot` of this module, which
+import on first attribute access. So importing a stage never starts TensorFlow by itself, and the
+first caller (a command with ``--threads``, a benchmark pinned to one thread) sets it up.
 
 TensorFlow's C++ start-up lines (oneDNN, "Could not find cuda drivers", "failed call to cuInit",
 absl's "All log messages before absl::InitializeLog()") are written straight to file descriptor 2
@@ -14,10 +17,11 @@ still propagate as exceptions. ``QDISTILL_VERBOSE=1`` keeps every line.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -108,3 +112,35 @@ def load_qkeras_model(path: str | os.PathLike[str]) -> Any:
             super().__init__(seed=0 if seed is None else seed)
 
     return load_qmodel(str(path), custom_objects={"HeNormal": LoadTimeHeNormal}, compile=False)
+
+
+class LazyModule:
+    """A module imported on first attribute access (``tf.float32`` imports TensorFlow then).
+
+    ``loader`` defaults to importing ``name`` after :func:`import_tensorflow`.
+    """
+
+    def __init__(self, name: str, loader: Callable[[], ModuleType] | None = None) -> None:
+        self._name = name
+        self._loader = loader
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._module is None:
+            if self._loader is None:
+                import_tensorflow()
+                self._module = importlib.import_module(self._name)
+            else:
+                self._module = self._loader()
+        return getattr(self._module, attr)
+
+    def __repr__(self) -> str:
+        state = "loaded" if self._module is not None else "not yet imported"
+        return f"<lazy module {self._name} ({state})>"
+
+
+#: TensorFlow, tf-keras, QKeras and TF-MOT, each imported (Keras 2 selected) when first used.
+tf: Any = LazyModule("tensorflow", import_tensorflow)
+keras: Any = LazyModule("tf_keras", import_keras)
+qkeras: Any = LazyModule("qkeras")
+tfmot: Any = LazyModule("tensorflow_model_optimization")

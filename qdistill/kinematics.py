@@ -6,11 +6,10 @@ way round: φ = 3.1 and φ = -3.1 are 0.083 rad apart.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
 F64 = npt.NDArray[np.float64]
 TWO_PI: Final[float] = 2.0 * np.pi
@@ -43,9 +42,7 @@ def delta_r(
     return np.hypot(deta, dphi)
 
 
-def eta_phi_tree(
-    eta: npt.ArrayLike, phi: npt.ArrayLike, *, eta_min: float, eta_box: float
-) -> cKDTree:
+def eta_phi_tree(eta: npt.ArrayLike, phi: npt.ArrayLike, *, eta_min: float, eta_box: float) -> Any:
     """A k-d tree over (η - ``eta_min``, φ) with a toroidal φ axis, for ΔR neighbour searches.
 
     SciPy's periodic tree wraps every axis, so η gets a box of width ``eta_box``: it must exceed
@@ -53,6 +50,8 @@ def eta_phi_tree(
     shorter than a real one. Trees built with the same ``eta_min`` and ``eta_box`` can be
     compared (``sparse_distance_matrix``). ``eta``, ``phi`` (rad): shape (n,).
     """
+    from scipy.spatial import cKDTree  # imported here: SciPy's spatial module loads slowly
+
     eta0 = np.asarray(eta, dtype=np.float64) - eta_min
     phi0 = np.mod(np.asarray(phi, dtype=np.float64) + np.pi, TWO_PI)
     phi0[phi0 >= TWO_PI] = 0.0  # mod can round up to exactly 2π

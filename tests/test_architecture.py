@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import qdistill
@@ -90,3 +92,30 @@ def test_the_check_sees_a_lazy_upward_import(tmp_path: Path) -> None:
         "qdistill.data.layout (data) imports qdistill.physics (physics)",
         "qdistill.features (foundation) imports qdistill.data (data)",
     ]
+
+
+#: The modules that define Keras classes, and so import TensorFlow when they are imported.
+KERAS_CLASS_MODULES = {
+    "qdistill.teacher.model",
+    "qdistill.student.losses",
+    "qdistill.student.callbacks",
+}
+
+
+def test_importing_the_stages_does_not_start_tensorflow() -> None:
+    """TensorFlow starts when first used (keras_backend), never as a side effect of an import."""
+    modules = sorted(
+        _module(path, PACKAGE).removesuffix(".__init__")
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "__main__.py"
+    )
+    chosen = [m for m in modules if m not in KERAS_CLASS_MODULES]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {chosen!r}:\n"
+        "    importlib.import_module(name)\n"
+        "heavy = ('tensorflow', 'tf_keras', 'qkeras', 'hls4ml')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

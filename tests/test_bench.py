@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO
 from typer.testing import CliRunner
 
 from qdistill.bench.latency import (
@@ -30,9 +31,6 @@ from qdistill.bench.stats import summarise
 from qdistill.bench.threads import THREAD_ENV_VARS
 from qdistill.cli import app
 from qdistill.errors import QdistillError
-
-REPO = Path(__file__).resolve().parents[1]
-
 
 # --- statistics -------------------------------------------------------------------------------
 
@@ -196,10 +194,11 @@ def _subprocess_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny teacher, DistillNet and QDistillNet trained on a small synthetic file."""
-    from qdistill.student.models import ModelSpec
+    from qdistill.student.config import ModelSpec, TrainConfig
     from qdistill.student.synthetic import write_synthetic_file
-    from qdistill.student.train import TrainConfig, train_student
-    from qdistill.teacher.train import TeacherHyperparameters, train_teacher
+    from qdistill.student.train import train_student
+    from qdistill.teacher.config import TeacherHyperparameters
+    from qdistill.teacher.train import train_teacher
 
     root = tmp_path_factory.mktemp("bench_models")
     data = root / "synthetic.h5"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO
 from typer.testing import CliRunner
 
 from qdistill.cli import app
@@ -33,7 +34,6 @@ from qdistill.firmware.project import FirmwareProject, load_project  # noqa: E40
 from qdistill.firmware.reference import quantize_inputs  # noqa: E402
 
 N_GOLDEN = 256
-REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 # A fixed affine "preprocessing" for the test events (the real one is the student's).

@@ -136,6 +136,6 @@ def test_suite_reads_no_folder_outside_the_repository() -> None:
         if path.is_file() and path != me and any(e in path.read_text() for e in escapes)
     ]
     assert offenders == []
-    from fixture_paths import REPORT_FIXTURES
+    from conftest import REPORT_FIXTURES
 
     assert REPORT_FIXTURES.is_relative_to(repo) and (REPORT_FIXTURES / "MANIFEST.md").is_file()

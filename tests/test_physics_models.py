@@ -30,13 +30,13 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_evaluate_with_a_distillnet(files: tuple[Path, Path], tmp_path: Path) -> None:
-    from qdistill.student import models
+    from qdistill.student.config import DEFAULT_HIDDEN, ModelSpec, TrainConfig
     from qdistill.student.io import load_student
-    from qdistill.student.train import TrainConfig, train_student
+    from qdistill.student.train import train_student
 
     labelled, _ = files
     model_dir = tmp_path / "distillnet"
-    spec = models.ModelSpec("distillnet", models.DEFAULT_HIDDEN["distillnet"])
+    spec = ModelSpec("distillnet", DEFAULT_HIDDEN["distillnet"])
     train_student(
         TrainConfig(
             spec=spec, data=labelled, output=model_dir, epochs=1, batch_size=256, progress=False
@@ -56,8 +56,9 @@ def test_evaluate_with_a_distillnet(files: tuple[Path, Path], tmp_path: Path) ->
 
 
 def test_evaluate_with_a_teacher_model(files: tuple[Path, Path], tmp_path: Path) -> None:
+    from qdistill.teacher.config import TeacherHyperparameters
     from qdistill.teacher.saved import load_teacher
-    from qdistill.teacher.train import TeacherHyperparameters, train_teacher
+    from qdistill.teacher.train import train_teacher
 
     labelled, unlabelled = files
     teacher_dir = tmp_path / "teacher"
@@ -79,14 +80,14 @@ def test_evaluate_with_qdistillnet_and_its_firmware(
 ) -> None:
     from qdistill.firmware.convert import convert_model
     from qdistill.firmware.project import compiler_available
-    from qdistill.student import models
-    from qdistill.student.train import TrainConfig, train_student
+    from qdistill.student.config import DEFAULT_HIDDEN, ModelSpec, TrainConfig
+    from qdistill.student.train import train_student
 
     if not compiler_available():
         pytest.skip("no g++ for hls4ml's C simulation")
     labelled, _ = files
     model_dir = tmp_path / "qdistillnet"
-    spec = models.ModelSpec("qdistillnet", models.DEFAULT_HIDDEN["qdistillnet"])
+    spec = ModelSpec("qdistillnet", DEFAULT_HIDDEN["qdistillnet"])
     train_student(
         TrainConfig(
             spec=spec, data=labelled, output=model_dir, epochs=1, batch_size=256, progress=False

@@ -8,9 +8,9 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO
+
 NOISE = re.compile(r"cuda|absl|UserWarning|oneDNN|Recompiling", re.IGNORECASE)
 
 

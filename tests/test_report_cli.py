@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fixture_paths import REPORT_FIXTURES as FIXTURES
+from conftest import REPORT_FIXTURES as FIXTURES
 from typer.testing import CliRunner
 
 from qdistill.cli import app

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fixture_paths import REPORT_FIXTURES as FIXTURES
+from conftest import REPORT_FIXTURES as FIXTURES
 
 from qdistill.errors import QdistillError
 from qdistill.synth.cosim import parse_cosim

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from qdistill.errors import QdistillError
-from qdistill.student.losses import DistillationLoss, LossSettings, reference_high_target_weight
+from qdistill.student.config import LossSettings, reference_high_target_weight
+from qdistill.student.losses import DistillationLoss
 
 
 def _loss(settings: LossSettings, teacher: list[float], truth: list[float], pred: list[float]):

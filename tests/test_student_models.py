@@ -19,6 +19,7 @@ import tensorflow_model_optimization as tfmot  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
 from qdistill.student import models  # noqa: E402
+from qdistill.student.config import ModelSpec, parse_hidden  # noqa: E402
 from qdistill.student.preprocessing import (  # noqa: E402
     INPUT_BITS,
     INPUT_INTEGER_BITS,
@@ -79,12 +80,12 @@ def test_qdistillnet_architecture_and_quantizers() -> None:
 
 def test_model_spec_validation() -> None:
     with pytest.raises(QdistillError, match="unknown model"):
-        models.ModelSpec("bignet", (8,))
+        ModelSpec("bignet", (8,))
     with pytest.raises(QdistillError, match="--sparsity"):
-        models.ModelSpec("qdistillnet", (8,), sparsity=1.0)
-    assert models.parse_hidden("64, 32") == (64, 32)
+        ModelSpec("qdistillnet", (8,), sparsity=1.0)
+    assert parse_hidden("64, 32") == (64, 32)
     with pytest.raises(QdistillError, match="--hidden"):
-        models.parse_hidden("64,x")
+        parse_hidden("64,x")
 
 
 @pytest.mark.parametrize("sparsity", [0.75, 0.5])
@@ -117,7 +118,7 @@ def test_pruning_reaches_requested_sparsity(sparsity: float) -> None:
 def test_batchnorm_fold_is_exact_in_float() -> None:
     keras.utils.set_random_seed(2)
     rng = np.random.default_rng(2)
-    spec = models.ModelSpec("qdistillnet", (64, 32), bits=16)
+    spec = ModelSpec("qdistillnet", (64, 32), bits=16)
     model = models.build_qdistillnet(spec.hidden, spec.bits, spec.relu_integer_bits)
     bn = model.get_layer(models.BN_NAME)
     gamma, beta = rng.uniform(0.5, 2, 32), rng.normal(0, 0.3, 32)

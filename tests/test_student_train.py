@@ -19,13 +19,13 @@ import qkeras  # noqa: E402
 import tf_keras as keras  # noqa: E402
 from qkeras.utils import load_qmodel  # noqa: E402
 
-from qdistill.student import models  # noqa: E402
+from qdistill.student.config import DEFAULT_HIDDEN, ModelSpec, TrainConfig  # noqa: E402
 from qdistill.student.dataset import BatchStream, read_range, split_events  # noqa: E402
 from qdistill.student.io import load_student  # noqa: E402
 from qdistill.student.metrics import predict_range  # noqa: E402
 from qdistill.student.preprocessing import fit_preprocessing  # noqa: E402
 from qdistill.student.synthetic import write_synthetic_file  # noqa: E402
-from qdistill.student.train import TrainConfig, train_student  # noqa: E402
+from qdistill.student.train import train_student  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_split_and_stream_visit_every_particle_once(labelled: Path) -> None:
 @pytest.mark.parametrize("kind", ["distillnet", "qdistillnet"])
 def test_train_save_load_predicts_identically(labelled: Path, tmp_path: Path, kind: str) -> None:
     out = tmp_path / kind
-    spec = models.ModelSpec(kind, models.DEFAULT_HIDDEN[kind])
+    spec = ModelSpec(kind, DEFAULT_HIDDEN[kind])
     metrics = train_student(
         TrainConfig(spec=spec, data=labelled, output=out, epochs=2, batch_size=128, progress=False)
     )
@@ -118,7 +118,7 @@ def test_train_save_load_predicts_identically(labelled: Path, tmp_path: Path, ki
 
 
 def test_missing_soft_labels_is_a_clear_error(unlabelled: Path, tmp_path: Path) -> None:
-    spec = models.ModelSpec("distillnet", (8, 4))
+    spec = ModelSpec("distillnet", (8, 4))
     with pytest.raises(QdistillError, match="qdistill teacher label"):
         train_student(TrainConfig(spec=spec, data=unlabelled, output=tmp_path / "o", epochs=1))
     assert not (tmp_path / "o").exists()
@@ -158,7 +158,7 @@ def test_refuses_to_replace_a_foreign_directory(labelled: Path, tmp_path: Path) 
     out = tmp_path / "precious"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    spec = models.ModelSpec("distillnet", (8, 4))
+    spec = ModelSpec("distillnet", (8, 4))
     with pytest.raises(QdistillError, match="not a trained student"):
         train_student(TrainConfig(spec=spec, data=labelled, output=out, epochs=1))
     assert (out / "notes.txt").read_text() == "keep me"

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from fixture_paths import REPORT_FIXTURES as FIXTURES
+from conftest import FAKE_TOOLS, PART, write_minimal_meta
+from conftest import REPORT_FIXTURES as FIXTURES
 from typer.testing import CliRunner
 
 from qdistill import synth
@@ -23,8 +24,7 @@ from qdistill.errors import QdistillError
 from qdistill.synth.runner import run_synthesis
 from qdistill.synth.schema import SynthReport
 
-FAKE = Path(__file__).resolve().parent / "fake_tools" / "fake_xilinx.py"
-PART = "xcvu13p-flga2577-2-e"
+FAKE = FAKE_TOOLS / "fake_xilinx.py"
 VITIS_XML = "vitishls2022_u250_tutorial_dense_parallel/myproject_csynth.xml"
 VIVADO_HLS_XML = "vivadohls2019_vu9p_jettag_dense_parallel/myproject_csynth.xml"
 
@@ -37,8 +37,7 @@ def make_project(root: Path, clock_mhz: float = 240.0) -> tuple[Path, Path]:
     (hls / "tb_data").mkdir()
     (hls / "firmware" / "myproject.cpp").write_text("// hls4ml top function\n")
     (hls / "myproject_test.cpp").write_text("// hls4ml testbench\n")
-    meta = {"part": PART, "clock_mhz": clock_mhz, "hls_project_name": "myproject"}
-    (project / "project.json").write_text(json.dumps(meta))
+    write_minimal_meta(project, clock_mhz=clock_mhz)
     return project, hls
 
 
@@ -175,7 +174,7 @@ def test_project_errors_are_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(QdistillError, match="--flow vivado needs 'vivado_hls' on PATH"):
         run_synthesis(project, PART, "vivado")
     (project / "project.json").unlink()
-    with pytest.raises(QdistillError, match=r"has no project\.json"):
+    with pytest.raises(QdistillError, match=r"not a firmware project \(no project\.json\)"):
         run_synthesis(project, PART)
     assert not (project / "logs").exists()
 

@@ -7,7 +7,6 @@ clock, the steps, and that bad arguments stop the script before any tool command
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import stat
@@ -15,14 +14,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fixture_paths import REPORT_FIXTURES as FIXTURES
+from conftest import FAKE_TOOLS, PART, write_minimal_meta
+from conftest import REPORT_FIXTURES as FIXTURES
 
 from qdistill.synth.runner import SCRIPTS_DIR, run_synthesis
 
 TCLSH = shutil.which("tclsh")
 pytestmark = pytest.mark.skipif(TCLSH is None, reason="tclsh is not installed")
-PRELUDE = Path(__file__).resolve().parent / "fake_tools" / "xilinx_tclsh.tcl"
-PART = "xcvu13p-flga2577-2-e"
+PRELUDE = FAKE_TOOLS / "xilinx_tclsh.tcl"
 
 
 def hls_project(root: Path) -> Path:
@@ -141,8 +140,7 @@ def test_runner_drives_the_real_script(tmp_path: Path, monkeypatch: pytest.Monke
     """run_synthesis → vitis_hls (tclsh + stubs) → vitis_hls_build.tcl → report parsed."""
     project = tmp_path / "qdistillnet"
     hls = hls_project(project)
-    meta = {"part": PART, "clock_mhz": 240, "hls_project_name": "myproject"}
-    (project / "project.json").write_text(json.dumps(meta))
+    write_minimal_meta(project)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     wrapper = bin_dir / "vitis_hls"

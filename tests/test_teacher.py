@@ -174,7 +174,8 @@ def test_difference_standardisation_on_a_hand_made_event() -> None:
 
 @pytest.fixture(scope="module")
 def trained(toy_files: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from qdistill.teacher.train import TeacherHyperparameters, train_teacher
+    from qdistill.teacher.config import TeacherHyperparameters
+    from qdistill.teacher.train import train_teacher
 
     out = tmp_path_factory.mktemp("model") / "teacher"
     hyper = TeacherHyperparameters(k=8, hidden=16, epochs=4, learning_rate=5e-3, seed=3)
@@ -276,8 +277,9 @@ def test_cli_train_and_label_and_errors(toy_files: tuple[Path, Path], tmp_path: 
 
 
 def test_same_seed_same_teacher_and_metrics_without_neutrals(tmp_path: Path) -> None:
+    from qdistill.teacher.config import TeacherHyperparameters
     from qdistill.teacher.saved import load_teacher
-    from qdistill.teacher.train import TeacherHyperparameters, train_teacher
+    from qdistill.teacher.train import train_teacher
 
     rng = np.random.default_rng(5)
     events = [synthetic_event(rng, n_pileup=60) for _ in range(6)]
@@ -342,7 +344,7 @@ def test_teacher_range_errors_name_the_option_typed(
 
 def test_a_setting_without_option_is_named_as_a_setting() -> None:
     from qdistill.cli import setting_message
-    from qdistill.teacher.train import TeacherHyperparameters
+    from qdistill.teacher.config import TeacherHyperparameters
 
     with pytest.raises(SettingError) as info:
         TeacherHyperparameters(edge_layers=0).check()

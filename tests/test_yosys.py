@@ -179,3 +179,10 @@ def test_yosys_flow_on_a_small_project(tmp_path: Path) -> None:
     saved.write_text(saved.read_text()[:200])
     with pytest.raises(QdistillError, match="damaged qdistill report"):
         read_reports(project)
+
+
+def test_yosys_flow_does_not_build_the_rtl_itself(tmp_path: Path) -> None:
+    """The Yosys flow reads PROJECT/rtl; it never reruns `qdistill rtl` behind the user's back."""
+    with pytest.raises(QdistillError, match=r"has no RTL .*; run `qdistill rtl .*` first"):
+        yosys.run_yosys_flow(tmp_path, DEFAULT_PART, tmp_path / "yosys.log")
+    assert not (tmp_path / "rtl").exists()

@@ -117,7 +117,7 @@ def load_csim_benchmark(project_dir: str | os.PathLike[str]) -> Benchmarked:
         label="QDistillNet (hls4ml C simulation)",
         method=(
             "preprocess (NumPy) + qdistill.firmware.csim.run_csim: hls4ml ModelGraph.predict, "
-            f"the compiled C-simulation library ({project.meta['backend']} backend, g++) called "
+            f"the compiled C-simulation library ({project.meta.backend} backend, g++) called "
             "once per particle through ctypes from Python"
         ),
         source=str(project_dir),

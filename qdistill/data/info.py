@@ -17,6 +17,19 @@ _BLOCK_ROWS: Final[int] = 1 << 20
 #: Neutral-candidate pT bins (GeV) for the PUPPI AUC breakdown.
 PT_BINS_GEV: Final[tuple[float, ...]] = (0.0, 1.0, 2.0, 5.0, float("inf"))
 
+#: The figures of :func:`data_info` that ``qdistill data info`` shows as a table, in order.
+SUMMARY_KEYS: Final[tuple[str, ...]] = (
+    "events",
+    "particles",
+    "mean_particles_per_event",
+    "max_particles_per_event",
+    "truth_available",
+    "pv_fraction",
+    "puppi_auc_neutral",
+    "puppi_auc_neutral_pt_weighted",
+    "has_soft_labels",
+)
+
 
 def data_info(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Summary of the event file ``path`` as a JSON-ready dict.

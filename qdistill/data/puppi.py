@@ -22,11 +22,10 @@ used R0 = 0.3. Vectorised with a periodic-φ KD-tree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import chi2
 
 from qdistill.kinematics import eta_phi_tree
 
@@ -156,7 +155,7 @@ def _median_rms(ref: F64, pv_ref: F64, low_pu_correction: bool) -> tuple[float, 
         share = n_pv / (n_pv + 0.5 * len(ref))
         if share > 0:
             # As in the reference code: sqrt(quantile · RMS), not sqrt(quantile) · RMS.
-            shift = float(np.sqrt(chi2.ppf(share, 1) * rms))
+            shift = float(np.sqrt(_chi2().ppf(share, 1) * rms))
             median -= shift
             rms -= shift
     return median, max(rms, 1e-6)
@@ -207,9 +206,16 @@ def puppi_weights(
             median, rms = scale
             with np.errstate(invalid="ignore"):
                 x2 = np.where(a > median, (a - median) ** 2 / rms**2, 0.0)
-            w = chi2.cdf(x2, 1)
+            w = _chi2().cdf(x2, 1)
         w = np.where(w < params.min_weight, 0.0, w)
         cut = params.neutral_pt_min_gev[r] + params.neutral_pt_slope_gev[r] * npv
         w = np.where(w * pt < cut, 0.0, w)
         weights = np.where(in_region, w, weights)
     return np.where(charged, pv.astype(np.float64), weights)
+
+
+def _chi2() -> Any:
+    """SciPy's χ² distribution, imported when first needed (scipy.stats loads slowly)."""
+    from scipy.stats import chi2
+
+    return chi2

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from qdistill import __version__
 from qdistill.atomic import atomic_path
@@ -48,14 +49,14 @@ from qdistill.firmware.project import (
     STUDENT_FILE,
     TB_OUTPUTS,
     FirmwareProject,
+    ProjectMeta,
     compiler_available,
     load_keras_model,
     load_project,
+    write_project_meta,
 )
 from qdistill.firmware.reference import quantize_inputs
 
-#: Digits of the clock period in ns written to the HLS build script (0.1 ps).
-CLOCK_PERIOD_DIGITS = 4
 DEFAULT_GOLDEN_PARTICLES = 4096
 
 
@@ -65,14 +66,9 @@ def _log(message: str) -> None:
 
 def load_preprocess(model_dir: Path) -> golden.Preprocess:
     """The student's preprocessing (features (n, 16) → network inputs (n, 16)) for ``model_dir``."""
-    try:
-        from qdistill.student.io import load_student  # type: ignore[import-not-found]
-    except ImportError:
-        raise QdistillError(
-            "this qdistill cannot read student model folders (qdistill.student.io is missing); "
-            "reinstall qdistill"
-        ) from None
-    return load_student(model_dir).preprocess  # type: ignore[no-any-return]
+    from qdistill.student.io import load_student  # imports TensorFlow: only when asked
+
+    return load_student(model_dir).preprocess
 
 
 def convert_model(
@@ -96,10 +92,71 @@ def convert_model(
     simulation. Returns the project; raises QdistillError on bad input, leaving ``output`` as it
     was.
     """
+    model_dir, output = Path(model_dir), Path(output)
+    backend_name = _check_request(model_dir, output, backend, part, clock_mhz, golden_data)
+    if golden_particles < 1:
+        raise QdistillError(f"--golden-particles must be at least 1, got {golden_particles}")
+    t0 = time.perf_counter()
+    model = load_keras_model(model_dir / MODEL_FILE)
+    structure = model_structure(model)
+    with hls4ml_session() as hls4ml:
+        config = make_hls_config(model, hls4ml, backend_name)
+        hls4ml_version = hls4ml.__version__
+
+    if golden_data is None:
+        network_inputs, source = _swept_inputs(config, structure, golden_particles, seed)
+    else:
+        preprocess = preprocess if preprocess is not None else load_preprocess(model_dir)
+        network_inputs, source = _event_inputs(
+            Path(golden_data), golden_particles, seed, preprocess, model_dir
+        )
+    inputs = quantize_inputs(model, structure, network_inputs)
+    meta = ProjectMeta(
+        name=output.name,
+        part=part,
+        clock_mhz=float(clock_mhz),
+        backend=backend_name,
+        io_type=IO_TYPE,
+        strategy=STRATEGY,
+        reuse_factor=REUSE_FACTOR,
+        input_type=input_precision_string(config, structure),
+        output_type=OUTPUT_PRECISION,
+        sigmoid_table_size=SIGMOID_TABLE_SIZE,
+        hls_project_name=HLS_PROJECT_NAME,
+        n_golden=len(inputs),
+        golden_source=source,
+        layers={
+            "input": structure.input_layer,
+            "input_quantizer": structure.input_quantizer,
+            "logit": structure.logit_layer,
+            "sigmoid": structure.sigmoid_layer,
+        },
+        model_dir=str(model_dir),
+        qdistill_version=__version__,
+        hls4ml_version=hls4ml_version,
+        created_utc=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    _write_project(output, model_dir, model, meta, config, inputs)
+    # Regenerate hls4ml_prj at its final path (its config records the folder) without the
+    # C-simulation trace hooks; a plain write, no compilation.
+    project = load_project(output, preloaded_model=model)
+    project.hls_model(compile=False)
+    _log(f"wrote {output} in {time.perf_counter() - t0:.1f} s")
+    return project
+
+
+def _check_request(
+    model_dir: Path,
+    output: Path,
+    backend: str,
+    part: str,
+    clock_mhz: float,
+    golden_data: str | os.PathLike[str] | None,
+) -> str:
+    """Validate the request before any work; the hls4ml backend name."""
     backend_name = hls4ml_backend(backend)
     get_device(part)
-    period_ns = round(clock_period_ns(clock_mhz), CLOCK_PERIOD_DIGITS)
-    model_dir = Path(model_dir)
+    clock_period_ns(clock_mhz)  # raises for a clock outside the supported range
     if not model_dir.is_dir():
         raise QdistillError(
             f"{model_dir}: no such model directory (train one with `qdistill train`)"
@@ -109,9 +166,7 @@ def convert_model(
             raise QdistillError(
                 f"{model_dir}: missing {name}; is this a folder written by `qdistill train`?"
             )
-    _check_output(Path(output))
-    if golden_particles < 1:
-        raise QdistillError(f"--golden-particles must be at least 1, got {golden_particles}")
+    _check_output(output)
     if golden_data is not None and not Path(golden_data).is_file():
         raise QdistillError(f"{golden_data}: no such event file for --golden-data")
     if not compiler_available():
@@ -119,90 +174,70 @@ def convert_model(
             "no C++ compiler (g++) on PATH; hls4ml's C simulation needs one "
             "(e.g. `apt-get install g++`)"
         )
+    return backend_name
 
-    t0 = time.perf_counter()
-    model = load_keras_model(model_dir / MODEL_FILE)
-    structure = model_structure(model)
-    with hls4ml_session() as hls4ml:
-        config = make_hls_config(model, hls4ml, backend_name)
-        hls4ml_version = hls4ml.__version__
-    input_type = input_precision_string(config, structure)
 
-    if golden_data is not None:
-        _log(f"sampling {golden_particles} golden particles from {golden_data} (seed {seed})")
-        features = golden.sample_event_particles(golden_data, golden_particles, seed)
-        if preprocess is None:
-            preprocess = load_preprocess(model_dir)
-        network_inputs = np.asarray(preprocess(features), dtype=np.float32)
-        if network_inputs.shape != (golden_particles, N_FEATURES):
-            raise QdistillError(
-                f"{model_dir}: preprocessing returned shape {network_inputs.shape}, "
-                f"expected ({golden_particles}, {N_FEATURES})"
-            )
-        source: dict[str, Any] = {
-            "kind": "events",
-            "file": str(golden_data),
-            "particles": golden_particles,
-            "seed": seed,
-        }
-    else:
-        low, high = _type_range(config, structure)
-        _log(
-            f"no --golden-data: {golden_particles} seeded uniform vectors over the input type's "
-            f"range [{low}, {high}] (seed {seed})"
+def _event_inputs(
+    golden_data: Path,
+    golden_particles: int,
+    seed: int,
+    preprocess: golden.Preprocess,
+    model_dir: Path,
+) -> tuple[npt.NDArray[np.float32], dict[str, Any]]:
+    """Network inputs (n, 16) of ``golden_particles`` particles drawn from an event file."""
+    _log(f"sampling {golden_particles} golden particles from {golden_data} (seed {seed})")
+    features = golden.sample_event_particles(golden_data, golden_particles, seed)
+    network_inputs = np.asarray(preprocess(features), dtype=np.float32)
+    if network_inputs.shape != (golden_particles, N_FEATURES):
+        raise QdistillError(
+            f"{model_dir}: preprocessing returned shape {network_inputs.shape}, "
+            f"expected ({golden_particles}, {N_FEATURES})"
         )
-        network_inputs = golden.sweep_input_range(golden_particles, low, high, seed)
-        source = {"kind": "input-range sweep", "particles": golden_particles, "seed": seed}
-    inputs = quantize_inputs(model, structure, network_inputs)
+    source = {"kind": "events", "file": str(golden_data), "particles": golden_particles}
+    return network_inputs, {**source, "seed": seed}
 
-    meta: dict[str, Any] = {
-        "name": Path(output).name,
-        "part": part,
-        "clock_mhz": float(clock_mhz),
-        "clock_period_ns": period_ns,
-        "backend": backend_name,
-        "io_type": IO_TYPE,
-        "strategy": STRATEGY,
-        "reuse_factor": REUSE_FACTOR,
-        "input_type": input_type,
-        "output_type": OUTPUT_PRECISION,
-        "sigmoid_table_size": SIGMOID_TABLE_SIZE,
-        "hls_project_name": HLS_PROJECT_NAME,
-        "n_golden": len(inputs),
-        "golden_source": source,
-        "layers": {
-            "input": structure.input_layer,
-            "input_quantizer": structure.input_quantizer,
-            "logit": structure.logit_layer,
-            "sigmoid": structure.sigmoid_layer,
-        },
-        "model_dir": str(model_dir),
-        "qdistill_version": __version__,
-        "hls4ml_version": hls4ml_version,
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+
+def _swept_inputs(
+    config: dict[str, Any], structure: ModelStructure, golden_particles: int, seed: int
+) -> tuple[npt.NDArray[np.float32], dict[str, Any]]:
+    """Seeded uniform network inputs (n, 16) over the firmware input type's range."""
+    low, high = _type_range(config, structure)
+    _log(
+        f"no --golden-data: {golden_particles} seeded uniform vectors over the input type's "
+        f"range [{low}, {high}] (seed {seed})"
+    )
+    network_inputs = golden.sweep_input_range(golden_particles, low, high, seed)
+    return network_inputs, {
+        "kind": "input-range sweep",
+        "particles": golden_particles,
+        "seed": seed,
     }
 
+
+def _write_project(
+    output: Path,
+    model_dir: Path,
+    model: Any,
+    meta: ProjectMeta,
+    config: dict[str, Any],
+    inputs: npt.NDArray[np.float64],
+) -> None:
+    """Build the project in a temporary folder, golden outputs from the C simulation; rename."""
     with atomic_path(output) as tmp:
         tmp.mkdir()
         for name in (MODEL_FILE, PREPROCESSING_FILE, STUDENT_FILE):
             shutil.copyfile(model_dir / name, tmp / name)
-        (tmp / HLS_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+        (tmp / HLS_CONFIG_FILE).write_text(json.dumps(config, indent=2, allow_nan=False) + "\n")
         (tmp / "golden").mkdir()
         golden.write_dat(tmp / GOLDEN_INPUTS, inputs)
-        (tmp / PROJECT_JSON).write_text(json.dumps(meta, indent=2) + "\n")
+        write_project_meta(tmp, meta)
         project = FirmwareProject(path=tmp, meta=meta, preloaded_model=model)
-        _log(f"converting with hls4ml {hls4ml_version} and compiling the C simulation (g++)")
+        _log(f"converting with hls4ml {meta.hls4ml_version} and compiling the C simulation (g++)")
         hm = project.hls_model(compile=True)
         with hls4ml_session():
             outputs = np.asarray(hm.predict(np.ascontiguousarray(inputs)), dtype=np.float64)
         golden.write_dat(tmp / GOLDEN_OUTPUTS, outputs.reshape(-1))
         shutil.copyfile(tmp / GOLDEN_OUTPUTS, project.hls_dir / TB_OUTPUTS)
-    # Regenerate hls4ml_prj at its final path (its config records the folder) without the
-    # C-simulation trace hooks; a plain write, no compilation.
-    project = load_project(output, preloaded_model=model)
-    project.hls_model(compile=False)
-    _log(f"wrote {output} in {time.perf_counter() - t0:.1f} s")
-    return project
 
 
 def _check_output(output: Path) -> None:

@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
+from qdistill.devices import clock_period_ns
 from qdistill.errors import QdistillError
 from qdistill.features import N_FEATURES
 from qdistill.firmware.config import ModelStructure, model_structure
@@ -38,23 +39,109 @@ HLS_CONFIG_FILE: Final[str] = "hls4ml_config.json"
 GOLDEN_INPUTS: Final[str] = "golden/inputs.dat"
 GOLDEN_OUTPUTS: Final[str] = "golden/outputs.dat"
 HLS_DIR: Final[str] = "hls4ml_prj"
-TB_INPUTS: Final[str] = "tb_data/tb_input_features.dat"
 TB_OUTPUTS: Final[str] = "tb_data/tb_output_predictions.dat"
 
-REQUIRED_META: Final[tuple[str, ...]] = (
-    "part",
-    "clock_mhz",
-    "clock_period_ns",
-    "backend",
-    "io_type",
-    "strategy",
-    "reuse_factor",
-    "input_type",
-    "output_type",
-    "n_golden",
-    "hls_project_name",
-    "qdistill_version",
-)
+#: The schema tag of project.json: ``format`` names it, ``format_version`` counts its changes.
+PROJECT_FORMAT: Final[str] = "qdistill.firmware_project"
+PROJECT_FORMAT_VERSION: Final[int] = 1
+#: Digits of the clock period in ns written to project.json and the HLS build script (0.1 ps).
+CLOCK_PERIOD_DIGITS: Final[int] = 4
+
+
+@dataclass(frozen=True)
+class ProjectMeta:
+    """``project.json``: what ``qdistill convert`` decided, read by csim, rtl, synth and bench.
+
+    Clock in MHz; ``input_type`` and ``output_type`` in hls4ml's precision syntax.
+    """
+
+    part: str
+    clock_mhz: float
+    hls_project_name: str
+    backend: str
+    io_type: str
+    strategy: str
+    reuse_factor: int
+    input_type: str
+    output_type: str
+    n_golden: int
+    name: str = ""
+    sigmoid_table_size: int | None = None
+    golden_source: dict[str, Any] = field(default_factory=dict)
+    layers: dict[str, str] = field(default_factory=dict)
+    model_dir: str = ""
+    qdistill_version: str = ""
+    hls4ml_version: str = ""
+    created_utc: str = ""
+
+    @property
+    def clock_period_ns(self) -> float:
+        """The clock period in ns, rounded to 0.1 ps as the HLS build script gets it."""
+        return round(clock_period_ns(self.clock_mhz), CLOCK_PERIOD_DIGITS)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object, schema tag first; strict JSON (no NaN)."""
+        return {
+            "format": PROJECT_FORMAT,
+            "format_version": PROJECT_FORMAT_VERSION,
+            **asdict(self),
+            "clock_period_ns": self.clock_period_ns,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str) -> ProjectMeta:
+        """Check the schema tag and every field's type; QdistillError naming ``source``."""
+        if data.get("format") != PROJECT_FORMAT or data.get("format_version") != (
+            PROJECT_FORMAT_VERSION
+        ):
+            raise QdistillError(
+                f"{source}: not a {PROJECT_FORMAT} version {PROJECT_FORMAT_VERSION} file (format "
+                f"{data.get('format')!r}, version {data.get('format_version')!r}); rerun "
+                "`qdistill convert`"
+            )
+        known = {f.name: f for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        missing = [
+            name
+            for name, f in known.items()
+            if name not in values and f.default is MISSING and f.default_factory is MISSING
+        ]
+        if missing:
+            raise QdistillError(f"{source}: missing {', '.join(missing)}; rerun `qdistill convert`")
+        for name, kind in (("clock_mhz", (int, float)), ("reuse_factor", int), ("n_golden", int)):
+            if isinstance(values[name], bool) or not isinstance(values[name], kind):
+                raise QdistillError(f"{source}: {name} must be a number, not {values[name]!r}")
+        if not values["clock_mhz"] > 0:
+            raise QdistillError(f"{source}: clock_mhz must be positive, not {values['clock_mhz']}")
+        for name in ("part", "hls_project_name", "backend", "input_type", "output_type"):
+            if not isinstance(values[name], str) or not values[name]:
+                raise QdistillError(f"{source}: {name} must be a non-empty string")
+        return cls(**{**values, "clock_mhz": float(values["clock_mhz"])})
+
+
+def read_project_meta(project_dir: str | os.PathLike[str]) -> ProjectMeta:
+    """The checked ``project.json`` of a project folder; QdistillError saying what to run."""
+    path = Path(project_dir)
+    meta_path = path / PROJECT_JSON
+    if not path.is_dir():
+        raise QdistillError(f"project folder {path} does not exist; run `qdistill convert` first")
+    if not meta_path.is_file():
+        raise QdistillError(
+            f"{path}: not a firmware project (no {PROJECT_JSON}); "
+            "make one with `qdistill convert MODEL_DIR -o PATH`"
+        )
+    try:
+        data = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise QdistillError(f"{meta_path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise QdistillError(f"{meta_path}: expected a JSON object")
+    return ProjectMeta.from_json(data, str(meta_path))
+
+
+def write_project_meta(folder: Path, meta: ProjectMeta) -> None:
+    """Write ``folder/project.json`` (the caller makes the folder atomic)."""
+    (folder / PROJECT_JSON).write_text(json.dumps(meta.to_json(), indent=2, allow_nan=False) + "\n")
 
 
 def compiler_available() -> bool:
@@ -67,22 +154,22 @@ class FirmwareProject:
     """A firmware project folder. ``meta`` is ``project.json``; see the module docstring."""
 
     path: Path
-    meta: dict[str, Any]
+    meta: ProjectMeta
     #: An already loaded ``model.h5`` (saves loading it again); loaded on first use otherwise.
     preloaded_model: Any = field(default=None, repr=False)
     _compiled: Any = field(default=None, init=False, repr=False)
 
     @property
     def part(self) -> str:
-        return str(self.meta["part"])
+        return self.meta.part
 
     @property
     def clock_mhz(self) -> float:
-        return float(self.meta["clock_mhz"])
+        return self.meta.clock_mhz
 
     @property
     def clock_period_ns(self) -> float:
-        return float(self.meta["clock_period_ns"])
+        return self.meta.clock_period_ns
 
     @property
     def hls_dir(self) -> Path:
@@ -127,11 +214,11 @@ class FirmwareProject:
             hm = hls4ml.converters.convert_from_keras_model(
                 model,
                 output_dir=str(self.hls_dir),
-                project_name=self.meta["hls_project_name"],
-                backend=self.meta["backend"],
+                project_name=self.meta.hls_project_name,
+                backend=self.meta.backend,
                 part=self.part,
                 clock_period=self.clock_period_ns,
-                io_type=self.meta["io_type"],
+                io_type=self.meta.io_type,
                 hls_config=config,
                 input_data_tb=str(golden_in) if golden_in.is_file() else None,
                 output_data_tb=str(golden_out) if golden_out.is_file() else None,
@@ -202,16 +289,7 @@ def load_project(path: str | os.PathLike[str], preloaded_model: Any = None) -> F
     ``preloaded_model`` is the project's ``model.h5`` if the caller has it loaded already.
     """
     path = Path(path)
-    meta_path = path / PROJECT_JSON
-    if not meta_path.is_file():
-        raise QdistillError(
-            f"{path}: not a firmware project (no {PROJECT_JSON}); "
-            "make one with `qdistill convert MODEL_DIR -o PATH`"
-        )
-    meta = _read_json(meta_path)
-    missing = [key for key in REQUIRED_META if key not in meta]
-    if missing:
-        raise QdistillError(f"{meta_path}: missing {', '.join(missing)}; rerun `qdistill convert`")
+    meta = read_project_meta(path)
     return FirmwareProject(path=path, meta=meta, preloaded_model=preloaded_model)
 
 

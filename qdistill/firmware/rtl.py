@@ -158,7 +158,7 @@ def write_rtl(
 
 
 def _write_summary(rtl_dir: Path, summary: dict[str, Any]) -> None:
-    (rtl_dir / SUMMARY_FILENAME).write_text(json.dumps(summary, indent=2) + "\n")
+    (rtl_dir / SUMMARY_FILENAME).write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
 
 
 def compile_rtl(model: Any, out_dir: Path, simulator: Simulator, jobs: int = 2) -> None:
@@ -271,18 +271,26 @@ def load_design(rtl_dir: Path) -> RtlDesign:
 
 def rtl_is_current(project_dir: str | os.PathLike[str]) -> bool:
     """Whether PROJECT/rtl was built, found bit-exact, and is newer than the model and config."""
+    return stale_rtl_reason(project_dir) is None
+
+
+def stale_rtl_reason(project_dir: str | os.PathLike[str]) -> str | None:
+    """Why PROJECT/rtl cannot be used as it is (missing, not bit-exact, older than the project)."""
     from qdistill.firmware.project import HLS_CONFIG_FILE, MODEL_FILE, PROJECT_JSON
 
     project_dir = Path(project_dir)
     summary = project_dir / RTL_DIRNAME / SUMMARY_FILENAME
     if not summary.is_file():
-        return False
+        return f"{project_dir} has no RTL ({summary} is missing)"
     check = json.loads(summary.read_text()).get("check", {})
     if not check or check.get("csim_exact") != check.get("particles"):
-        return False
+        return f"{summary.parent}: the RTL was not found bit-exact against the C simulation"
     built = summary.stat().st_mtime
     inputs = [project_dir / name for name in (PROJECT_JSON, MODEL_FILE, HLS_CONFIG_FILE)]
-    return all(not p.exists() or p.stat().st_mtime <= built for p in inputs)
+    changed = [p.name for p in inputs if p.exists() and p.stat().st_mtime > built]
+    if changed:
+        return f"{summary.parent} is older than {', '.join(changed)}"
+    return None
 
 
 def run_rtl(

@@ -31,7 +31,12 @@ from qdistill.metrics import WEIGHT_BINS, accuracy_from_counts, weight_histogram
 from qdistill.physics import jets as jetlib
 from qdistill.physics import plots
 from qdistill.physics.met import check_weights, gen_met, met
-from qdistill.physics.resolution import N_BOOTSTRAP, Responses, bootstrap_resolutions
+from qdistill.physics.resolution import (
+    DEFAULT_BOOTSTRAP_SEED,
+    N_BOOTSTRAP,
+    Responses,
+    bootstrap_resolutions,
+)
 from qdistill.physics.weightings import WEIGHTING_NAMES, Weighting, build_weightings
 
 PathLike = str | os.PathLike[str]
@@ -131,7 +136,7 @@ def evaluate(
     qdistillnet_dir: PathLike | None = None,
     project_dir: PathLike | None = None,
     max_events: int | None = None,
-    seed: int = 0,
+    seed: int = DEFAULT_BOOTSTRAP_SEED,
     n_bootstrap: int = N_BOOTSTRAP,
     extra_weightings: Mapping[str, Weighting] | None = None,
     progress: Callable[[int, int], None] | None = None,

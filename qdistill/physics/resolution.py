@@ -19,6 +19,8 @@ import numpy.typing as npt
 from qdistill.errors import QdistillError
 
 N_BOOTSTRAP: Final[int] = 200
+#: Seed of the bootstrap resampling unless one is given.
+DEFAULT_BOOTSTRAP_SEED: Final[int] = 0
 
 
 def response(x: npt.ArrayLike, x_gen: npt.ArrayLike) -> npt.NDArray[np.float64]:

@@ -79,13 +79,6 @@ def _block_features(events: Sequence[Event]) -> npt.NDArray[np.float32]:
     return np.concatenate([e.features for e in events])
 
 
-def _not_available(component: str, exc: Exception) -> QdistillError:
-    return QdistillError(
-        f"{component} is not available in this qdistill ({exc}); "
-        "leave its option out to evaluate the other weightings"
-    )
-
-
 def teacher_model(teacher_dir: PathLike) -> Weighting:
     """The teacher in ``teacher_dir`` applied event by event (it sees the whole event)."""
     from qdistill.teacher.saved import load_teacher  # imports TensorFlow: only when asked
@@ -121,14 +114,9 @@ def firmware_csim(project_dir: PathLike) -> Weighting:
     ``qdistill convert``) and the model's input quantizer, exactly as the project's golden inputs
     are made, so the outputs are the bits the FPGA would produce for these candidates.
     """
-    try:
-        from qdistill.firmware.csim import run_csim
-        from qdistill.firmware.project import load_project
-        from qdistill.firmware.reference import quantize_inputs
-    except ImportError as exc:
-        raise _not_available(
-            "the firmware C simulation (qdistill.firmware.project/csim/reference)", exc
-        ) from None
+    from qdistill.firmware.csim import run_csim
+    from qdistill.firmware.project import load_project
+    from qdistill.firmware.reference import quantize_inputs
     from qdistill.student.preprocessing import Preprocessing
 
     project = load_project(Path(project_dir))

@@ -1,5 +1,8 @@
 """The generic distillation loss of the paper's eq. 1, as a Keras 2 (tf-keras) loss.
 
+This module defines a Keras class, so importing it imports TensorFlow (through
+:mod:`qdistill.keras_backend`); its settings live in :mod:`qdistill.student.config`.
+
     L = α·S(ŷ, y) + β·S(ŷ, y′) + γ·T(y, y′)
 
 with ŷ the truth, y the teacher's soft label and y′ the student's output. α·S(ŷ, y) does not
@@ -22,47 +25,13 @@ The Keras ``y_true`` has shape (batch, 2): column 0 the teacher's soft label, co
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 from qdistill.errors import QdistillError
-from qdistill.keras_backend import import_tensorflow
+from qdistill.keras_backend import keras, tf
+from qdistill.student.config import HIGH_TARGET_THRESHOLD, TERMS, LossSettings
 
-TERMS: Final[tuple[str, ...]] = ("mae", "mse", "bce", "kl")
-HIGH_TARGET_THRESHOLD: Final[float] = 0.95
 _EPS: Final[float] = 1e-7
-
-tf = import_tensorflow()
-import tf_keras as keras  # noqa: E402  (after import_tensorflow selects Keras 2)
-
-
-@dataclass(frozen=True)
-class LossSettings:
-    """Settings of eq. 1; stored in ``student.json``."""
-
-    teacher_term: str = "mae"  # T
-    truth_term: str = "mae"  # S
-    gamma: float = 1.0  # weight of T(teacher, student)
-    beta: float = 0.0  # weight of S(truth, student)
-    temperature: float = 1.0  # τ of the kl term
-    high_target_weight: float = 1.0  # weight of particles with target ≥ 0.95 (1 = unweighted)
-
-    def __post_init__(self) -> None:
-        for name in (self.teacher_term, self.truth_term):
-            if name not in TERMS:
-                raise QdistillError(f"unknown loss term {name!r}; choose one of {list(TERMS)}")
-        if self.gamma < 0 or self.beta < 0 or self.gamma + self.beta == 0:
-            raise QdistillError(
-                f"loss weights gamma={self.gamma}, beta={self.beta}: both must be ≥ 0 and "
-                "one of them > 0"
-            )
-        if self.temperature <= 0:
-            raise QdistillError(f"temperature {self.temperature} must be > 0")
-        if self.high_target_weight <= 0:
-            raise QdistillError(f"high-target weight {self.high_target_weight} must be > 0")
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def elementwise(term: str, target: Any, pred: Any, temperature: float = 1.0) -> Any:
@@ -128,19 +97,3 @@ class DistillationLoss(keras.losses.Loss):
     def from_config(cls, config: dict[str, Any]) -> DistillationLoss:
         settings = LossSettings(**config.pop("settings"))
         return cls(settings=settings, **config)
-
-
-def reference_high_target_weight(labels: Any) -> float:
-    """The reference code's automatic weight (``calc_datasetweights``): the number of targets in
-    [0, 0.05] or [0.95, 1] divided by the number in [0.95, 1]. ``labels``: (n,) numpy array."""
-    import numpy as np
-
-    y = np.asarray(labels)
-    n_low = int(np.sum((y >= 0) & (y <= 1.0 - HIGH_TARGET_THRESHOLD)))
-    n_high = int(np.sum((y >= HIGH_TARGET_THRESHOLD) & (y <= 1)))
-    if n_high == 0:
-        raise QdistillError(
-            "no soft label ≥ 0.95: cannot compute the automatic high-target weight; "
-            "give --high-target-weight 1 (unweighted) or a number"
-        )
-    return (n_low + n_high) / n_high

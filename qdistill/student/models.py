@@ -23,29 +23,20 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 
-from qdistill.errors import QdistillError
 from qdistill.features import N_FEATURES
-from qdistill.keras_backend import import_tensorflow
+from qdistill.keras_backend import keras, qkeras, tfmot
+from qdistill.student.config import (
+    DEFAULT_BITS,
+    DEFAULT_HIDDEN,
+    DEFAULT_RELU_INTEGER_BITS,
+    ModelSpec,
+)
 from qdistill.student.preprocessing import INPUT_BITS, INPUT_INTEGER_BITS
 
-tf = import_tensorflow()
-import qkeras  # noqa: E402
-import tensorflow_model_optimization as tfmot  # noqa: E402
-import tf_keras as keras  # noqa: E402
-
-KINDS: Final[tuple[str, ...]] = ("distillnet", "qdistillnet")
-DEFAULT_HIDDEN: Final[dict[str, tuple[int, ...]]] = {
-    "distillnet": (128, 64),
-    "qdistillnet": (64, 32),
-}
-DEFAULT_BITS: Final[int] = 8
-DEFAULT_SPARSITY: Final[float] = 0.75
-DEFAULT_RELU_INTEGER_BITS: Final[int] = 2
 BN_NAME: Final[str] = "batchnorm"
 #: Batch-norm moving-average momentum: 0.9, PyTorch's default (momentum 0.1 in its convention),
 #: which the reference DistillNet code used; Keras' 0.99 lags far behind on short trainings.
@@ -57,47 +48,6 @@ INPUT_QUANT: Final[str] = "input_quant"
 def hidden_dense_name(i: int) -> str:
     """Name of the i-th hidden dense layer (0-based)."""
     return f"dense{i + 1}"
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What to build: kind, hidden sizes and, for QDistillNet, bit width and target sparsity."""
-
-    kind: str
-    hidden: tuple[int, ...]
-    bits: int = DEFAULT_BITS
-    sparsity: float = DEFAULT_SPARSITY
-    relu_integer_bits: int = DEFAULT_RELU_INTEGER_BITS
-    batchnorm: bool = True
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise QdistillError(f"unknown model {self.kind!r}; choose one of {list(KINDS)}")
-        if not self.hidden or any(h < 1 for h in self.hidden):
-            raise QdistillError(f"hidden sizes {list(self.hidden)} must be positive integers")
-        if not 2 <= self.bits <= 32:
-            raise QdistillError(f"--bits {self.bits} must be between 2 and 32")
-        if not 0.0 <= self.sparsity < 1.0:
-            raise QdistillError(f"--sparsity {self.sparsity} must be in [0, 1)")
-        if not 0 <= self.relu_integer_bits < self.bits:
-            raise QdistillError(
-                f"relu integer bits {self.relu_integer_bits} must be in [0, bits={self.bits})"
-            )
-
-    @property
-    def quantized(self) -> bool:
-        return self.kind == "qdistillnet"
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """Parse ``--hidden 64,32`` into (64, 32)."""
-    try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise QdistillError(f"--hidden {text!r}: give comma-separated sizes, e.g. 64,32") from None
-    if not sizes or any(s < 1 for s in sizes):
-        raise QdistillError(f"--hidden {text!r}: give comma-separated positive sizes, e.g. 64,32")
-    return sizes
 
 
 def weight_quantizer(bits: int, integer: int = 0) -> Any:

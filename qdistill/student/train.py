@@ -10,11 +10,9 @@ zeros stay zeros).
 from __future__ import annotations
 
 import json
-import sys
 import time
 import warnings
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import numpy as np
@@ -23,8 +21,15 @@ from qdistill import __version__
 from qdistill.atomic import atomic_path
 from qdistill.errors import QdistillError
 from qdistill.features import FEATURE_NAMES
-from qdistill.keras_backend import import_tensorflow
+from qdistill.keras_backend import keras, tfmot
 from qdistill.student import models
+from qdistill.student.config import (
+    DEFAULT_HOLDOUT_FRACTION,
+    LossSettings,
+    ModelSpec,
+    TrainConfig,
+    reference_high_target_weight,
+)
 from qdistill.student.dataset import (
     BatchStream,
     ParticleRange,
@@ -33,88 +38,89 @@ from qdistill.student.dataset import (
     whole_file,
 )
 from qdistill.student.io import METRICS_FILE, MODEL_FILE, STUDENT_FILE
-from qdistill.student.losses import DistillationLoss, LossSettings, reference_high_target_weight
 from qdistill.student.metrics import held_out_metrics
-from qdistill.student.preprocessing import fit_preprocessing, fpga_input_type
-
-tf = import_tensorflow()
-import tensorflow_model_optimization as tfmot  # noqa: E402
-import tf_keras as keras  # noqa: E402
+from qdistill.student.preprocessing import Preprocessing, fit_preprocessing, fpga_input_type
 
 #: Particles used to fit the standardisation (the first ones of the training range).
 PREPROCESSING_FIT_PARTICLES: Final[int] = 1_000_000
-DEFAULT_LEARNING_RATE: Final[float] = 3e-3
-DEFAULT_BATCH_SIZE: Final[int] = 4096
-DEFAULT_HOLDOUT_FRACTION: Final[float] = 0.1
 
 
 @dataclass
-class TrainConfig:
-    """Everything ``qdistill train`` needs; ``high_target_weight=None`` means the reference's
-    automatic value (see :func:`.losses.reference_high_target_weight`)."""
+class _Inputs:
+    """What training reads: the particle ranges, the fitted standardisation, the loss."""
 
-    spec: models.ModelSpec
-    data: Path
-    output: Path
-    epochs: int = 10
-    batch_size: int = DEFAULT_BATCH_SIZE
-    seed: int = 0
-    learning_rate: float = DEFAULT_LEARNING_RATE
-    validation_data: Path | None = None
-    holdout_fraction: float | None = None  # None: 0 with validation_data, else 0.1
-    max_particles: int | None = None
-    finetune_epochs: int = 1
-    loss: LossSettings = field(default_factory=LossSettings)
-    auto_high_target_weight: bool = False
-    progress: bool = True
+    train: ParticleRange
+    held_out: ParticleRange
+    preprocessing: Preprocessing
+    loss: LossSettings
+
+
+@dataclass
+class _Fitted:
+    """A trained model and what its training measured."""
+
+    model: Any
+    seconds: float
+    losses: list[float]
+    epoch_seconds: list[float]
+    finetune_losses: list[float]
+    output_integer_bits: tuple[int, int] | None
 
 
 def train_student(config: TrainConfig) -> dict[str, Any]:
     """Train, evaluate and write ``config.output`` atomically; returns the metrics."""
     _check(config)
     keras.utils.set_random_seed(config.seed)
+    inputs = _read_inputs(config)
+    fitted = _fit(config, inputs)
+    metrics = held_out_metrics(fitted.model, inputs.preprocessing, inputs.held_out)
+    metrics.update(_model_metrics(fitted.model, config.spec))
+    metrics["training"] = _training_metrics(config, inputs.train, fitted)
+    info = _student_info(config, inputs, fitted.output_integer_bits)
+    _write_student(config, fitted.model, inputs.preprocessing, info, metrics)
+    return metrics
+
+
+def _read_inputs(config: TrainConfig) -> _Inputs:
+    """Split the events, fit the standardisation, resolve the automatic high-target weight."""
     holdout = config.holdout_fraction
     if holdout is None:
         holdout = 0.0 if config.validation_data else DEFAULT_HOLDOUT_FRACTION
     train_range, hold_range = split_events(config.data, holdout, config.max_particles)
     if config.validation_data is not None:
-        eval_range: ParticleRange | None = whole_file(config.validation_data)
-    else:
-        eval_range = hold_range
-    if eval_range is None:
+        hold_range = whole_file(config.validation_data)
+    if hold_range is None:
         raise QdistillError(
             "no held-out particles for metrics.json: give --validation-data TEST.h5 or a "
             "--holdout-fraction above 0"
         )
-
     sample = read_range(train_range, 0, PREPROCESSING_FIT_PARTICLES, fields=("features",))
-    preprocessing = fit_preprocessing(sample["features"])
-    loss_settings = config.loss
+    loss = config.loss
     if config.auto_high_target_weight:
         labels = read_range(train_range, fields=("soft_label",))["soft_label"]
-        loss_settings = LossSettings(
-            **{
-                **loss_settings.to_json(),
-                "high_target_weight": reference_high_target_weight(labels),
-            }
-        )
+        loss = replace(loss, high_target_weight=reference_high_target_weight(labels))
+    return _Inputs(train_range, hold_range, fit_preprocessing(sample["features"]), loss)
 
-    stream = BatchStream(train_range, preprocessing, config.batch_size, config.seed)
+
+def _fit(config: TrainConfig, inputs: _Inputs) -> _Fitted:
+    """Build and train the model; QDistillNet: prune, strip, fold the batch norm, fine-tune."""
+    from qdistill.student.callbacks import TrainingProgress
+    from qdistill.student.losses import DistillationLoss
+
+    stream = BatchStream(inputs.train, inputs.preprocessing, config.batch_size, config.seed)
     spec = config.spec
     steps = stream.steps_per_epoch * config.epochs
     model = models.build(spec)
-    progress = _Progress("train", steps, config.progress)
+    progress = TrainingProgress("train", steps, config.progress)
     callbacks: list[Any] = [progress]
     if spec.quantized and spec.sparsity > 0:
         model = models.add_pruning(model, spec.sparsity, steps)
         callbacks.append(tfmot.sparsity.keras.UpdatePruningStep())
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.05)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=DistillationLoss(loss_settings))
-
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=DistillationLoss(inputs.loss))
     t0 = time.perf_counter()
     history = model.fit(stream.dataset(), epochs=config.epochs, verbose=0, callbacks=callbacks)
-    train_seconds = time.perf_counter() - t0
-    losses = [float(v) for v in history.history["loss"]]
+    seconds = time.perf_counter() - t0
 
     output_integer_bits = None
     finetune_losses: list[float] = []
@@ -123,48 +129,59 @@ def train_student(config: TrainConfig) -> dict[str, Any]:
         if spec.batchnorm:
             model, output_integer_bits = models.fold_batchnorm(model, spec)
         if spec.batchnorm and config.finetune_epochs > 0:
-            finetune_losses = _finetune_output(model, stream, config, loss_settings)
-    sparsity = models.kernel_sparsity(model)
-    hidden_sparsity = models.hidden_sparsity(model)
-    if spec.quantized and hidden_sparsity + 1e-3 < spec.sparsity:
-        raise QdistillError(
-            f"pruning reached {hidden_sparsity:.3f} sparsity, short of --sparsity {spec.sparsity}"
-            "; train for more steps (--epochs) or a smaller --batch-size"
-        )
-
-    metrics = held_out_metrics(model, preprocessing, eval_range)
-    n_train = train_range.n_particles
-    metrics.update(
-        {
-            "model": spec.kind,
-            "n_parameters": int(model.count_params()),
-            "n_trainable_parameters": int(
-                sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-            ),
-            "sparsity": {"per_layer": sparsity, "hidden_overall": hidden_sparsity},
-            "training": {
-                "file": str(train_range.path),
-                "events": train_range.n_events,
-                "particles": n_train,
-                "epochs": config.epochs,
-                "finetune_epochs": (
-                    config.finetune_epochs if spec.quantized and spec.batchnorm else 0
-                ),
-                "batch_size": config.batch_size,
-                "seconds": train_seconds,
-                "particles_per_second": n_train * config.epochs / train_seconds,
-                "epoch_seconds": progress.epoch_seconds,
-                "steady_particles_per_second": (
-                    n_train / float(np.median(progress.epoch_seconds[1:]))
-                    if len(progress.epoch_seconds) > 1
-                    else None
-                ),
-                "loss_per_epoch": losses,
-                "finetune_loss_per_epoch": finetune_losses,
-            },
-        }
+            finetune_losses = _finetune_output(model, stream, config, inputs.loss)
+        hidden_sparsity = models.hidden_sparsity(model)
+        if hidden_sparsity + 1e-3 < spec.sparsity:
+            raise QdistillError(
+                f"pruning reached {hidden_sparsity:.3f} sparsity, short of --sparsity "
+                f"{spec.sparsity}; train for more steps (--epochs) or a smaller --batch-size"
+            )
+    losses = [float(v) for v in history.history["loss"]]
+    return _Fitted(
+        model, seconds, losses, progress.epoch_seconds, finetune_losses, output_integer_bits
     )
-    info = _student_info(config, spec, loss_settings, output_integer_bits, train_range, eval_range)
+
+
+def _model_metrics(model: Any, spec: ModelSpec) -> dict[str, Any]:
+    return {
+        "model": spec.kind,
+        "n_parameters": int(model.count_params()),
+        "n_trainable_parameters": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
+        "sparsity": {
+            "per_layer": models.kernel_sparsity(model),
+            "hidden_overall": models.hidden_sparsity(model),
+        },
+    }
+
+
+def _training_metrics(config: TrainConfig, train: ParticleRange, fitted: _Fitted) -> dict[str, Any]:
+    spec = config.spec
+    steady = fitted.epoch_seconds[1:]
+    return {
+        "file": str(train.path),
+        "events": train.n_events,
+        "particles": train.n_particles,
+        "epochs": config.epochs,
+        "finetune_epochs": config.finetune_epochs if spec.quantized and spec.batchnorm else 0,
+        "batch_size": config.batch_size,
+        "seconds": fitted.seconds,
+        "particles_per_second": train.n_particles * config.epochs / fitted.seconds,
+        "epoch_seconds": fitted.epoch_seconds,
+        "steady_particles_per_second": (
+            train.n_particles / float(np.median(steady)) if steady else None
+        ),
+        "loss_per_epoch": fitted.losses,
+        "finetune_loss_per_epoch": fitted.finetune_losses,
+    }
+
+
+def _write_student(
+    config: TrainConfig,
+    model: Any,
+    preprocessing: Preprocessing,
+    info: dict[str, Any],
+    metrics: dict[str, Any],
+) -> None:
     with atomic_path(config.output) as tmp:
         tmp.mkdir()
         with warnings.catch_warnings():
@@ -173,9 +190,8 @@ def train_student(config: TrainConfig) -> dict[str, Any]:
             warnings.simplefilter("ignore", UserWarning)
             model.save(tmp / MODEL_FILE, include_optimizer=False)
         preprocessing.save(tmp)
-        (tmp / STUDENT_FILE).write_text(json.dumps(info, indent=2))
-        (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
-    return metrics
+        (tmp / STUDENT_FILE).write_text(json.dumps(info, indent=2, allow_nan=False))
+        (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2, allow_nan=False))
 
 
 def _check(config: TrainConfig) -> None:
@@ -201,6 +217,9 @@ def _finetune_output(
     model: Any, stream: BatchStream, config: TrainConfig, loss_settings: LossSettings
 ) -> list[float]:
     """Quantization-aware fine-tuning of the folded output layer, everything else frozen."""
+    from qdistill.student.callbacks import TrainingProgress
+    from qdistill.student.losses import DistillationLoss
+
     for layer in model.layers:
         layer.trainable = layer.name == models.OUTPUT_DENSE
     steps = stream.steps_per_epoch * config.finetune_epochs
@@ -212,7 +231,7 @@ def _finetune_output(
         stream.dataset(),
         epochs=config.finetune_epochs,
         verbose=0,
-        callbacks=[_Progress("fine-tune output", steps, config.progress)],
+        callbacks=[TrainingProgress("fine-tune output", steps, config.progress)],
     )
     for layer in model.layers:
         layer.trainable = True
@@ -220,13 +239,9 @@ def _finetune_output(
 
 
 def _student_info(
-    config: TrainConfig,
-    spec: models.ModelSpec,
-    loss_settings: LossSettings,
-    output_integer_bits: tuple[int, int] | None,
-    train_range: ParticleRange,
-    eval_range: ParticleRange,
+    config: TrainConfig, inputs: _Inputs, output_integer_bits: tuple[int, int] | None
 ) -> dict[str, Any]:
+    spec, train_range, eval_range = config.spec, inputs.train, inputs.held_out
     info: dict[str, Any] = {
         "model": spec.kind,
         "hidden": list(spec.hidden),
@@ -238,7 +253,7 @@ def _student_info(
             else "BatchNormalization layer"
         ),
         "feature_names": list(FEATURE_NAMES),
-        "loss": loss_settings.to_json(),
+        "loss": inputs.loss.to_json(),
         "seed": config.seed,
         "epochs": config.epochs,
         "batch_size": config.batch_size,
@@ -272,59 +287,3 @@ def _student_info(
             }
         )
     return info
-
-
-class _Progress(keras.callbacks.Callback):
-    """A rich progress bar on standard error, advanced every batch, showing the loss; also
-    records each epoch's wall time (the first includes graph tracing)."""
-
-    def __init__(self, label: str, total_steps: int, enabled: bool) -> None:
-        super().__init__()
-        self.label = label
-        self.total_steps = total_steps
-        self.enabled = enabled
-        self._progress: Any = None
-        self._task: Any = None
-        self._epoch_start = 0.0
-        self.epoch_seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self._epoch_start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.epoch_seconds.append(time.perf_counter() - self._epoch_start)
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        if not self.enabled:
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"),
-            TimeRemainingColumn(),
-            console=Console(file=sys.stderr),
-        )
-        self._progress.start()
-        self._task = self._progress.add_task(self.label, total=self.total_steps, loss="-")
-
-    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        if self._progress is not None:
-            loss = (logs or {}).get("loss")
-            self._progress.update(
-                self._task, advance=1, loss="-" if loss is None else f"{float(loss):.4f}"
-            )
-
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None

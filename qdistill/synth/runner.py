@@ -1,24 +1,25 @@
 """``run_synthesis``: drive Vitis HLS, Vivado HLS (and optionally Vivado) or the Yosys flow.
 
-The vendor flows run the Tcl scripts in ``vivado_scripts/`` with every setting passed as a
-checked ``key=value`` argument (``-tclargs``), through an argument list (no shell), and then read
-the reports the tools wrote with the parsers of this package. Nothing is edited by hand.
+The vendor flows run the Tcl scripts in ``qdistill/synth/tcl/`` (package data; ``vivado_scripts/``
+in a checkout) with every setting passed as a checked ``key=value`` argument (``-tclargs``),
+through an argument list (no shell), and then read the reports the tools wrote with the parsers
+of this package. Nothing is edited by hand.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import time
+from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from rich.console import Console
 
-from qdistill.devices import DEFAULT_PART, check_part_name, clock_period_ns, get_device
+from qdistill.devices import check_part_name, clock_period_ns, get_device
 from qdistill.errors import QdistillError
-from qdistill.firmware.project import HLS_DIR, PROJECT_JSON
+from qdistill.firmware.project import HLS_DIR, FirmwareProject, ProjectMeta, read_project_meta
 from qdistill.synth.cosim import parse_cosim
 from qdistill.synth.report import merge_vivado, read_report
 from qdistill.synth.schema import SynthReport
@@ -27,19 +28,19 @@ from qdistill.synth.vivado_timing import parse_timing_summary
 from qdistill.synth.vivado_util import parse_utilization
 
 FLOWS: Final[tuple[str, ...]] = ("auto", "vivado", "vitis", "yosys")
-# flow → (HLS executable, its build script in vivado_scripts/)
+# flow → (HLS executable, its build script in SCRIPTS_DIR)
 HLS_FLOWS: Final[dict[str, tuple[str, str]]] = {
     "vitis": ("vitis_hls", "vitis_hls_build.tcl"),
     "vivado": ("vivado_hls", "vivado_hls_build.tcl"),
 }
 VIVADO_EXECUTABLE: Final[str] = "vivado"
 VIVADO_SCRIPT: Final[str] = "vivado_synth.tcl"
-SCRIPTS_DIR: Final[Path] = Path(__file__).resolve().parents[2] / "vivado_scripts"
+#: The Tcl scripts, shipped as package data (``vivado_scripts/`` in a checkout points here).
+SCRIPTS_DIR: Final[Path] = Path(str(resources.files("qdistill.synth").joinpath("tcl")))
 VIVADO_REPORTS_DIR: Final[str] = "vivado_reports"  # written by vivado_synth.tcl
 # Characters the Xilinx tools' Tcl could mis-read in a path: refused, not escaped.
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9_./+@%=,:-]+$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PROJECT_TCL_NAME = re.compile(r'^\s*set\s+project_name\s+"([^"]*)"', re.MULTILINE)
 
 
 def run_synthesis(
@@ -56,7 +57,7 @@ def run_synthesis(
 ) -> list[SynthReport]:
     """Synthesise the firmware project ``project_dir`` for ``part`` and return its reports.
 
-    ``part`` defaults to the project's part (``project.json``), else ``devices.DEFAULT_PART``;
+    ``part`` defaults to the project's part (``project.json``);
     the clock is the project's ``clock_mhz`` unless ``clock_mhz`` is given. ``flow`` "auto" takes
     Vitis HLS if ``vitis_hls`` is on PATH, else Vivado HLS, else the open-source Yosys flow.
     ``vivado_synth`` adds out-of-context Vivado synthesis of the HLS RTL (``place_route``: also
@@ -70,8 +71,8 @@ def run_synthesis(
         check_part_name(part)
         get_device(part)
     project = Path(project_dir)
-    settings = load_project_settings(project)
-    part = _checked_part(part, settings, console)
+    meta = read_project_meta(project)
+    part = _checked_part(part, meta.part, console)
     if place_route:
         vivado_synth = True
 
@@ -89,7 +90,7 @@ def run_synthesis(
             )
         return [_run_yosys(project, part, logs / "yosys.log", console)]
 
-    period_ns = clock_period_ns(_clock_mhz(clock_mhz, settings, project))
+    period_ns = clock_period_ns(meta.clock_mhz if clock_mhz is None else float(clock_mhz))
     _safe_path(project.resolve())
     hls_executable, hls_script = HLS_FLOWS[chosen]
     scripts = [_script(hls_script)] + ([_script(VIVADO_SCRIPT)] if vivado_synth else [])
@@ -97,7 +98,7 @@ def run_synthesis(
         raise QdistillError(
             "--vivado-synth needs 'vivado' on PATH; source Vivado's settings64.sh first"
         )
-    hls_dir, name = hls_project(project, settings, console)
+    hls_dir, name = hls_project(project, meta, console)
     base_args = [
         f"project_dir={_safe_path(hls_dir.resolve())}",
         f"project_name={name}",
@@ -105,87 +106,53 @@ def run_synthesis(
         f"clock_period={period_ns:.4f}",
     ]
 
-    started = time.time()
+    hls_command = [executable or hls_executable, "-f", str(scripts[0]), "-tclargs", *base_args]
     flags = [f"csim={int(csim)}", "synth=1", f"cosim={int(cosim)}", f"export={int(export)}"]
-    command = [executable or hls_executable, "-f", str(scripts[0]), "-tclargs"]
-    run_tool(command + base_args + flags, hls_dir, logs / f"{hls_executable}.log", hls_executable)
-    reports = [_hls_report(hls_dir, name, hls_executable, started, cosim)]
+    reports = [_run_hls(hls_command + flags, hls_dir, name, hls_executable, cosim, logs)]
     if reports[0].part != part:
         console.print(
             f"qdistill synth: note: {reports[0].source} names part {reports[0].part}, not {part}",
             highlight=False,
         )
-
     if vivado_synth:
-        started = time.time()
-        command = [
-            VIVADO_EXECUTABLE,
-            "-mode",
-            "batch",
-            "-nojournal",
-            "-nolog",
-            "-source",
-            str(scripts[1]),
-            "-tclargs",
-            *base_args,
-            f"place_route={int(place_route)}",
-        ]
-        run_tool(command, hls_dir, logs / "vivado.log", "vivado")
-        stages = ("synth", "route") if place_route else ("synth",)
-        reports += [_vivado_report(hls_dir, stage, started) for stage in stages]
+        reports += _run_vivado(scripts[1], base_args, hls_dir, place_route, logs)
     return reports
 
 
-def load_project_settings(project: Path) -> dict[str, Any]:
-    """The project's ``project.json`` (written by ``qdistill convert``) as a dict."""
-    if not project.is_dir():
-        raise QdistillError(f"project folder {project} does not exist; run qdistill convert first")
-    path = project / PROJECT_JSON
-    if not path.is_file():
-        raise QdistillError(
-            f"{project} has no {PROJECT_JSON}; it is not a project made by qdistill convert "
-            "(run qdistill convert MODEL_DIR -o PROJECT first)"
-        )
-    try:
-        settings = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise QdistillError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(settings, dict):
-        raise QdistillError(f"{path} must hold a JSON object with 'part' and 'clock_mhz'")
-    return settings
+def _run_hls(
+    command: list[str], hls_dir: Path, name: str, tool: str, cosim: bool, logs: Path
+) -> SynthReport:
+    """Run the HLS build script and read the C-synthesis (and co-simulation) report it wrote."""
+    started = time.time()
+    run_tool(command, hls_dir, logs / f"{tool}.log", tool)
+    return _hls_report(hls_dir, name, tool, started, cosim)
 
 
-def hls_project(project: Path, settings: dict[str, Any], console: Console) -> tuple[Path, str]:
+def _run_vivado(
+    script: Path, base_args: list[str], hls_dir: Path, place_route: bool, logs: Path
+) -> list[SynthReport]:
+    """Out-of-context Vivado synthesis (and place and route) of the HLS RTL; one report a stage."""
+    started = time.time()
+    command = [VIVADO_EXECUTABLE, "-mode", "batch", "-nojournal", "-nolog", "-source"]
+    command += [str(script), "-tclargs", *base_args, f"place_route={int(place_route)}"]
+    run_tool(command, hls_dir, logs / "vivado.log", "vivado")
+    stages = ("synth", "route") if place_route else ("synth",)
+    return [_vivado_report(hls_dir, stage, started) for stage in stages]
+
+
+def hls_project(project: Path, meta: ProjectMeta, console: Console) -> tuple[Path, str]:
     """The hls4ml project folder of ``project`` and its top function name.
 
-    The folder is ``project`` itself if it holds ``firmware/<name>.cpp``, else ``hls4ml_prj/``
-    inside it, which is written from the project's model (``qdistill convert``'s own code) when
-    it is missing.
+    The folder is ``hls4ml_prj/`` inside ``project``, written from the project's model
+    (``qdistill convert``'s own code) when it is missing.
     """
-    name = settings.get("hls_project_name") or settings.get("project_name")
-    candidates = (project, project / HLS_DIR)
-    if name is None:
-        for folder in candidates:
-            if (folder / "project.tcl").is_file():
-                match = _PROJECT_TCL_NAME.search((folder / "project.tcl").read_text())
-                name = match.group(1) if match else None
-                break
-    if name is None:
-        raise QdistillError(
-            f"cannot tell the HLS project name of {project}: neither {PROJECT_JSON} "
-            "('hls_project_name') nor hls4ml's project.tcl ('set project_name') names it"
-        )
-    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+    name = meta.hls_project_name
+    if not _IDENTIFIER.match(name):
         raise QdistillError(f"project name {name!r} in {project} is not a C identifier")
-    for folder in candidates:
-        if (folder / "firmware" / f"{name}.cpp").is_file():
-            break
-    else:
-        folder = project / HLS_DIR
+    folder = project / HLS_DIR
+    if not (folder / "firmware" / f"{name}.cpp").is_file():
         console.print(f"qdistill synth: writing the hls4ml project {folder}", highlight=False)
-        from qdistill.firmware.project import load_project
-
-        load_project(project).hls_model(compile=False)
+        FirmwareProject(path=project, meta=meta).hls_model(compile=False)
     if not (folder / f"{name}_test.cpp").is_file():
         raise QdistillError(
             f"{folder} has no {name}_test.cpp: not a complete hls4ml project; "
@@ -194,9 +161,8 @@ def hls_project(project: Path, settings: dict[str, Any], console: Console) -> tu
     return folder, name
 
 
-def _checked_part(part: str | None, settings: dict[str, Any], console: Console) -> str:
-    project_part = settings.get("part")
-    chosen = part or project_part or DEFAULT_PART
+def _checked_part(part: str | None, project_part: str, console: Console) -> str:
+    chosen = part or project_part
     check_part_name(chosen)
     get_device(chosen)
     if project_part and chosen != project_part:
@@ -206,17 +172,6 @@ def _checked_part(part: str | None, settings: dict[str, Any], console: Console) 
             highlight=False,
         )
     return chosen
-
-
-def _clock_mhz(override: float | None, settings: dict[str, Any], project: Path) -> float:
-    if override is not None:
-        return float(override)
-    value = settings.get("clock_mhz")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise QdistillError(
-            f"{project / PROJECT_JSON} has no numeric 'clock_mhz'; pass --clock-mhz (e.g. 240)"
-        )
-    return float(value)
 
 
 def _resolve_flow(flow: str, vivado_synth: bool) -> tuple[str, str | None]:
@@ -267,8 +222,8 @@ def _script(name: str) -> Path:
     script = SCRIPTS_DIR / name
     if not script.is_file():
         raise QdistillError(
-            f"{script} not found: the Tcl scripts live in vivado_scripts/ of the qdistill source "
-            "tree; install qdistill from a checkout (pip install -e .)"
+            f"{script} not found: qdistill's Tcl scripts are package data (qdistill/synth/tcl); "
+            "reinstall qdistill (pip install --force-reinstall qdistill)"
         )
     return script
 

@@ -247,7 +247,7 @@ def run_yosys_flow(
     status: Callable[[str], None] | None = None,
 ) -> SynthReport:
     """``qdistill synth --flow yosys``: Yosys resource estimates for PROJECT's da4ml RTL."""
-    from qdistill.firmware.rtl import RTL_DIRNAME, load_design, rtl_is_current, run_rtl
+    from qdistill.firmware.rtl import RTL_DIRNAME, load_design, stale_rtl_reason
 
     project_dir = Path(project_dir)
     device = get_device(part)
@@ -255,13 +255,9 @@ def run_yosys_flow(
     if family is None:
         raise QdistillError(f"no Yosys synth_xilinx family for {part} ({device.family})")
     rtl_dir = project_dir / RTL_DIRNAME
-    if not rtl_is_current(project_dir):
-        result = run_rtl(project_dir, status=status)
-        if not result.all_exact:
-            raise QdistillError(
-                f"{rtl_dir}: the RTL differs from the C simulation for "
-                f"{result.particles - result.csim_exact} particles; run `qdistill rtl` to see them"
-            )
+    reason = stale_rtl_reason(project_dir)
+    if reason is not None:
+        raise QdistillError(f"{reason}; run `qdistill rtl {project_dir}` first")
     design = load_design(rtl_dir)
     text, version, how = run_yosys(rtl_dir / "src", design.top, family, log_path, status)
     cells = parse_stat(text, design.top)

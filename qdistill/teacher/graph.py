@@ -7,16 +7,13 @@ neighbour indices, so the network itself never pads events to a common size.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
 from qdistill.features import ETA, PHI
 from qdistill.kinematics import eta_phi_tree
-
-#: Neighbours per candidate in the paper's teacher.
-DEFAULT_K: Final[int] = 20
+from qdistill.teacher.config import DEFAULT_K
 
 
 def knn_indices(

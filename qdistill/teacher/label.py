@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qdistill.data.layout import EventFile, write_soft_labels
-from qdistill.teacher.progress import progress_bar, stderr_console
+from qdistill.progress import progress_bar, stderr_console
 from qdistill.teacher.saved import Teacher, check_feature_names, load_teacher
 
 

@@ -15,11 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from qdistill.features import N_FEATURES, PHI
-from qdistill.keras_backend import import_keras, import_tensorflow
+from qdistill.keras_backend import keras, tf
 from qdistill.kinematics import wrap_phi
-
-tf = import_tensorflow()
-keras = import_keras()
 
 #: Registration package of the custom layers in saved ``.keras`` files.
 KERAS_PACKAGE: Final[str] = "qdistill"

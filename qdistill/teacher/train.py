@@ -30,10 +30,10 @@ import numpy.typing as npt
 from qdistill import __version__
 from qdistill.atomic import atomic_path
 from qdistill.data.layout import EventFile
-from qdistill.errors import QdistillError, SettingError
+from qdistill.errors import QdistillError
 from qdistill.features import CHARGE, FEATURE_NAMES, LOG_PT
-from qdistill.teacher.graph import DEFAULT_K
-from qdistill.teacher.progress import progress_bar, stderr_console
+from qdistill.progress import progress_bar, stderr_console
+from qdistill.teacher.config import DEFAULT_VALIDATION_FRACTION, TeacherHyperparameters
 from qdistill.teacher.saved import (
     CONFIG_FILE,
     CONFIG_FORMAT,
@@ -42,46 +42,6 @@ from qdistill.teacher.saved import (
     MODEL_FILE,
     Teacher,
 )
-
-
-@dataclass(frozen=True)
-class TeacherHyperparameters:
-    """Everything that defines a training run besides the data (stored in teacher.json)."""
-
-    k: int = DEFAULT_K
-    hidden: int = 64
-    n_blocks: int = 2
-    edge_layers: int = 2
-    epochs: int = 10
-    learning_rate: float = 2e-3
-    events_per_step: int = 1
-    neutral_weight: float = 1.0
-    mae_weight: float = 1.0
-    pt_weight_power: float = 1.0
-    edge_standardisation: bool = True
-    seed: int = 0
-
-    def check(self) -> None:
-        """SettingError naming the first out-of-range field."""
-        for name, low in (
-            ("k", 1),
-            ("hidden", 2),
-            ("n_blocks", 2),
-            ("edge_layers", 1),
-            ("epochs", 1),
-            ("events_per_step", 1),
-        ):
-            if getattr(self, name) < low:
-                raise SettingError(name, f"must be at least {low} (got {getattr(self, name):g})")
-        for name in ("learning_rate", "neutral_weight"):
-            if not getattr(self, name) > 0:
-                raise SettingError(name, f"must be positive (got {getattr(self, name):g})")
-        if not self.mae_weight >= 0:
-            raise SettingError("mae_weight", f"must be zero or positive (got {self.mae_weight:g})")
-        if not 0 <= self.pt_weight_power <= 2:
-            raise SettingError(
-                "pt_weight_power", f"must be between 0 and 2 (got {self.pt_weight_power:g})"
-            )
 
 
 @dataclass
@@ -118,12 +78,31 @@ def _read(path: Path, max_events: int | None) -> tuple[_Sample, tuple[str, ...]]
     return sample, names
 
 
+@dataclass
+class _Split:
+    train: _Sample
+    held_out: _Sample
+    feature_names: tuple[str, ...]
+    held_out_source: str
+
+
+@dataclass
+class _Network:
+    """The built model, its kNN graphs of the training events and its standardisation."""
+
+    model: Any
+    graphs: list[npt.NDArray[np.int32]]
+    mean: npt.NDArray[np.float32]
+    std: npt.NDArray[np.float32]
+    difference_std: npt.NDArray[np.float32] | None
+
+
 def train_teacher(
     data: str | os.PathLike[str],
     output_dir: str | os.PathLike[str],
     hyper: TeacherHyperparameters | None = None,
     validation_data: str | os.PathLike[str] | None = None,
-    validation_fraction: float = 0.2,
+    validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
     max_events: int | None = None,
     max_validation_events: int | None = None,
     threads: int = 1,
@@ -143,16 +122,57 @@ def train_teacher(
     if validation_data is None and not 0.0 < validation_fraction < 1.0:
         raise QdistillError("--validation-fraction must be between 0 and 1")
     tf = import_tensorflow(threads)
-    from qdistill.teacher.graph import batch_graphs, event_graph, join_graphs
-    from qdistill.teacher.model import (
-        build_teacher,
-        count_parameters,
-        difference_standardisation,
-        keras,
-        standardisation,
-    )
+    from qdistill.teacher.evaluate import evaluate
+    from qdistill.teacher.model import keras
 
-    data = Path(data)
+    split = _split(
+        Path(data),
+        validation_data,
+        hyper.seed,
+        validation_fraction,
+        max_events,
+        max_validation_events,
+    )
+    keras.utils.set_random_seed(hyper.seed)
+    tf.config.experimental.enable_op_determinism()
+    console = stderr_console()
+    t_start = time.perf_counter()
+    net = _build_network(split.train, hyper, console, progress)
+    console.print(
+        f"teacher: {len(split.train.features)} training events ({split.train.n_candidates} "
+        f"candidates), {len(split.held_out.features)} held-out events from "
+        f"{split.held_out_source}; {_n_parameters(net)} parameters"
+    )
+    history = _fit(net, split, hyper, console, progress)
+    config = _teacher_config(
+        net, split, hyper, Path(data), time.perf_counter() - t_start, threads, history
+    )
+    teacher = Teacher(directory=Path(output_dir), model=net.model, config=config)
+    val = split.held_out
+    console.print(f"teacher: evaluating on {len(val.features)} held-out events")
+    metrics = evaluate(teacher.predict_event, val.features, val.truth, val.n_pileup)
+    metrics["inference"]["threads"] = threads
+    metrics = {
+        "data": split.held_out_source,
+        "n_parameters": config["n_parameters"],
+        "training_seconds": config["training"]["seconds"],
+        "n_training_events": len(split.train.features),
+        "n_training_candidates": split.train.n_candidates,
+        **metrics,
+    }
+    _write_teacher(Path(output_dir), net.model, config, metrics)
+    return metrics
+
+
+def _split(
+    data: Path,
+    validation_data: str | os.PathLike[str] | None,
+    seed: int,
+    validation_fraction: float,
+    max_events: int | None,
+    max_validation_events: int | None,
+) -> _Split:
+    """The training events and the held-out ones (another file, or a seeded share of ``data``)."""
     sample, names = _read(data, max_events)
     if validation_data is not None:
         val, val_names = _read(Path(validation_data), max_validation_events)
@@ -160,22 +180,26 @@ def train_teacher(
             raise QdistillError(
                 f"{validation_data}: feature list differs from {data}'s; use files of one layout"
             )
-        train, val_source = sample, str(validation_data)
-    else:
-        if len(sample.features) < 2:
-            raise QdistillError(f"{data}: needs at least 2 events to hold some out for metrics")
-        order = np.random.default_rng(hyper.seed).permutation(len(sample.features))
-        n_val = min(len(order) - 1, max(1, round(validation_fraction * len(order))))
-        train, val = sample.take(order[n_val:]), sample.take(order[:n_val])
-        if max_validation_events is not None:
-            val = val.take(range(min(max_validation_events, len(val.features))))
-        val_source = f"{data} (held out {len(val.features)} of {len(order)} events)"
+        return _Split(sample, val, names, str(validation_data))
+    if len(sample.features) < 2:
+        raise QdistillError(f"{data}: needs at least 2 events to hold some out for metrics")
+    order = np.random.default_rng(seed).permutation(len(sample.features))
+    n_val = min(len(order) - 1, max(1, round(validation_fraction * len(order))))
+    train, val = sample.take(order[n_val:]), sample.take(order[:n_val])
+    if max_validation_events is not None:
+        val = val.take(range(min(max_validation_events, len(val.features))))
+    return _Split(
+        train, val, names, f"{data} (held out {len(val.features)} of {len(order)} events)"
+    )
 
-    keras.utils.set_random_seed(hyper.seed)
-    tf.config.experimental.enable_op_determinism()
+
+def _build_network(
+    train: _Sample, hyper: TeacherHyperparameters, console: Any, progress: bool
+) -> _Network:
+    from qdistill.teacher.graph import event_graph
+    from qdistill.teacher.model import build_teacher, difference_standardisation, standardisation
+
     mean, std = standardisation(np.concatenate(train.features))
-    console = stderr_console()
-    t_start = time.perf_counter()
     # The graphs depend only on (η, φ): built once here, not in every epoch (~10 % of a step).
     graphs = []
     with progress_bar(console, enabled=progress, with_loss=False) as bar:
@@ -192,10 +216,21 @@ def train_teacher(
     model = build_teacher(
         mean, std, hyper.k, hyper.hidden, hyper.n_blocks, hyper.edge_layers, difference_std
     )
-    n_params = count_parameters(model)
-    n_steps_epoch = -(-len(train.features) // hyper.events_per_step)
+    return _Network(model, graphs, mean, std, difference_std)
+
+
+def _n_parameters(net: _Network) -> int:
+    from qdistill.teacher.model import count_parameters
+
+    return int(count_parameters(net.model))
+
+
+def _step_functions(model: Any, hyper: TeacherHyperparameters, n_steps: int) -> tuple[Any, Any]:
+    """The compiled training step and held-out loss of ``model`` (see the module docstring)."""
+    from qdistill.teacher.model import keras, tf
+
     schedule = keras.optimizers.schedules.CosineDecay(
-        hyper.learning_rate, decay_steps=hyper.epochs * n_steps_epoch, alpha=0.05
+        hyper.learning_rate, decay_steps=n_steps, alpha=0.05
     )
     optimizer = keras.optimizers.Adam(schedule, clipnorm=1.0)
     spec = (
@@ -228,10 +263,18 @@ def train_teacher(
     def eval_loss(x: Any, nbr: Any, y: Any) -> Any:
         return _loss(x, nbr, y, False)
 
-    console.print(
-        f"teacher: {len(train.features)} training events ({train.n_candidates} candidates), "
-        f"{len(val.features)} held-out events from {val_source}; {n_params} parameters"
-    )
+    return train_step, eval_loss
+
+
+def _fit(
+    net: _Network, split: _Split, hyper: TeacherHyperparameters, console: Any, progress: bool
+) -> list[dict[str, float]]:
+    """The epochs: shuffled steps of ``events_per_step`` joined events; returns the history."""
+    from qdistill.teacher.graph import batch_graphs, join_graphs
+
+    train, val = split.train, split.held_out
+    n_steps_epoch = -(-len(train.features) // hyper.events_per_step)
+    train_step, eval_loss = _step_functions(net.model, hyper, hyper.epochs * n_steps_epoch)
     monitor = val.take(range(min(16, len(val.features))))
     monitor_graphs = [batch_graphs([f], hyper.k) for f in monitor.features]
     rng = np.random.default_rng(hyper.seed)
@@ -246,7 +289,7 @@ def train_teacher(
             for s in range(0, len(order), hyper.events_per_step):
                 chosen = order[s : s + hyper.events_per_step]
                 x, nbr = join_graphs(
-                    [train.features[i] for i in chosen], [graphs[i] for i in chosen]
+                    [train.features[i] for i in chosen], [net.graphs[i] for i in chosen]
                 )
                 y = np.concatenate([train.truth[i] for i in chosen])
                 losses.append(float(train_step(x, nbr, y)))
@@ -264,46 +307,47 @@ def train_teacher(
             f"epoch {epoch + 1}/{hyper.epochs}: loss {history[-1]['loss']:.4f}, "
             f"held-out loss {val_loss:.4f}"
         )
-    training_seconds = time.perf_counter() - t_start
+    return history
 
-    from qdistill.teacher.evaluate import evaluate
 
-    config: dict[str, Any] = {
+def _teacher_config(
+    net: _Network,
+    split: _Split,
+    hyper: TeacherHyperparameters,
+    data: Path,
+    training_seconds: float,
+    threads: int,
+    history: list[dict[str, float]],
+) -> dict[str, Any]:
+    """The content of teacher.json."""
+    return {
         "format": CONFIG_FORMAT,
         "format_version": CONFIG_VERSION,
         "qdistill_version": __version__,
-        "feature_names": list(names),
+        "feature_names": list(split.feature_names),
         "hyperparameters": asdict(hyper),
         "standardisation": {
-            "mean": mean.tolist(),
-            "std": std.tolist(),
-            "difference_std": None if difference_std is None else difference_std.tolist(),
+            "mean": net.mean.tolist(),
+            "std": net.std.tolist(),
+            "difference_std": None if net.difference_std is None else net.difference_std.tolist(),
         },
-        "n_parameters": n_params,
+        "n_parameters": _n_parameters(net),
         "training": {
             "data": str(data),
-            "n_events": len(train.features),
-            "n_candidates": train.n_candidates,
+            "n_events": len(split.train.features),
+            "n_candidates": split.train.n_candidates,
             "seconds": training_seconds,
             "threads": threads,
             "history": history,
         },
     }
-    teacher = Teacher(directory=Path(output_dir), model=model, config=config)
-    console.print(f"teacher: evaluating on {len(val.features)} held-out events")
-    metrics = evaluate(teacher.predict_event, val.features, val.truth, val.n_pileup)
-    metrics["inference"]["threads"] = threads
-    metrics = {
-        "data": val_source,
-        "n_parameters": n_params,
-        "training_seconds": training_seconds,
-        "n_training_events": len(train.features),
-        "n_training_candidates": train.n_candidates,
-        **metrics,
-    }
+
+
+def _write_teacher(
+    output_dir: Path, model: Any, config: dict[str, Any], metrics: dict[str, Any]
+) -> None:
     with atomic_path(output_dir) as tmp:
         tmp.mkdir()
         model.save(tmp / MODEL_FILE)
-        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, allow_nan=False) + "\n")
         (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
-    return metrics

@@ -1,4 +1,4 @@
-"""Rich progress bars on standard error for the teacher's per-event loops."""
+"""Rich progress bars on standard error, the same columns in every stage."""
 
 from __future__ import annotations
 
@@ -19,15 +19,23 @@ def stderr_console() -> Console:
     return Console(stderr=True)
 
 
-def progress_bar(console: Console, enabled: bool = True, with_loss: bool = True) -> Progress:
-    """Description, bar, events done/total, running loss (tasks need a ``loss`` field), times."""
+def progress_bar(
+    console: Console | None = None,
+    enabled: bool = True,
+    with_loss: bool = True,
+    unit: str = "events",
+) -> Progress:
+    """Description, bar, ``unit`` done/total, running loss (tasks need a ``loss`` field), times.
+
+    ``loss`` is a number (NaN before the first batch).
+    """
     columns: list[ProgressColumn | str] = [
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("events"),
+        TextColumn(unit),
     ]
     if with_loss:
         columns.append(TextColumn("loss {task.fields[loss]:.4f}"))
     columns += [TimeElapsedColumn(), TimeRemainingColumn()]
-    return Progress(*columns, console=console, disable=not enabled)
+    return Progress(*columns, console=console or stderr_console(), disable=not enabled)

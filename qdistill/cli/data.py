@@ -1,0 +1,78 @@
+"""``qdistill data``: generate, import and inspect event files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qdistill.cli._common import JsonOption, default, print_json
+from qdistill.data.generate import generate_events
+
+app = typer.Typer(help="Generate, import and inspect event files (HDF5).", no_args_is_help=True)
+
+OutputOption = Annotated[
+    Path, typer.Option("-o", "--output", help="Event file to write (HDF5, written atomically).")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
+
+
+@app.command("generate")
+def generate(
+    output: OutputOption,
+    process: Annotated[
+        str,
+        typer.Option("--process", help="Hard process: wjets (W→ℓν + jets) or ttbar (dileptonic)."),
+    ] = "ttbar",
+    events: Annotated[int, typer.Option("--events", help="Number of events (≥ 1).")] = 100,
+    pileup: Annotated[
+        float, typer.Option("--pileup", help="Mean number of pileup collisions (Poisson), ≥ 0.")
+    ] = 140.0,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", help="Master seed (≥ 0); same seed → same file for any --workers."),
+    ] = 1,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes (≥ 1).")] = default(
+        generate_events, "workers"
+    ),
+    quiet: QuietOption = False,
+) -> None:
+    """Generate events: Pythia 8 hard process + pileup + detector response + PUPPI."""
+    path = generate_events(process, events, pileup, seed, output, workers, progress=not quiet)
+    typer.echo(f"wrote {path}", err=True)
+
+
+@app.command("info")
+def info(
+    path: Annotated[Path, typer.Argument(help="Event file (HDF5) to summarise.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Summarise an event file: sizes, primary-vertex energy share, PUPPI AUC on neutrals."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from qdistill.data.info import SUMMARY_KEYS, data_info
+
+    summary = data_info(path)
+    if json_output:
+        print_json(summary)
+        return
+    table = Table(title=str(path), show_header=False)
+    for key in SUMMARY_KEYS:
+        value = summary[key]
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    Console().print(table)
+
+
+@app.command("import-distillnet")
+def import_distillnet(
+    src: Annotated[Path, typer.Argument(help="DistillNet-layout HDF5 file to convert.")],
+    output: OutputOption,
+    quiet: QuietOption = False,
+) -> None:
+    """Convert the public DistillNet dataset layout; its teacher weight becomes the soft label."""
+    from qdistill.data.distillnet import import_distillnet as convert
+
+    path = convert(src, output, progress=not quiet)
+    typer.echo(f"wrote {path}", err=True)
