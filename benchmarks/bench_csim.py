@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from qdistill import manifest
+
 
 def _random_model_dir(path: Path, seed: int) -> Path:
     from qdistill.keras_backend import import_tensorflow
@@ -43,7 +45,9 @@ def _random_model_dir(path: Path, seed: int) -> Path:
     path.mkdir(parents=True)
     model.save(path / "model.h5")
     (path / "preprocessing.json").write_text("{}\n")  # not read: no --golden-data here
-    (path / "student.json").write_text(json.dumps({"model": "qdistillnet"}) + "\n")
+    (path / "student.json").write_text(
+        manifest.dumps(manifest.tagged("student", 1, {"model": "qdistillnet"}))
+    )
     return path
 
 

@@ -119,3 +119,38 @@ def test_importing_the_stages_does_not_start_tensorflow() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def _function_lengths(package_dir: Path) -> list[tuple[int, str]]:
+    """(lines, "file:line name") of every function; a CLI command counts from its body.
+
+    A typer command declares each option in its signature (help text included), so the lines
+    that hold work in ``cli/`` are those after the signature and docstring.
+    """
+    lengths = []
+    for path in sorted(package_dir.rglob("*.py")):
+        in_cli = "cli" in path.relative_to(package_dir).parts[:1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            first = node.lineno
+            if in_cli:
+                body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+                first = body[0].lineno if body else node.end_lineno or node.lineno
+            where = f"{path.relative_to(package_dir)}:{node.lineno} {node.name}"
+            lengths.append(((node.end_lineno or node.lineno) - first + 1, where))
+    return lengths
+
+
+def test_no_function_is_longer_than_80_lines() -> None:
+    too_long = [f for f in _function_lengths(PACKAGE) if f[0] >= MAX_FUNCTION_LINES]
+    assert too_long == []
+
+
+def test_function_length_probe_sees_a_long_function(tmp_path: Path) -> None:
+    (tmp_path / "long.py").write_text("def f():\n" + "    x = 1\n" * 90)
+    ((lines, where),) = _function_lengths(tmp_path)
+    assert lines == 91 and where == "long.py:1 f"

@@ -16,6 +16,7 @@ import pytest
 from conftest import REPO
 from typer.testing import CliRunner
 
+from qdistill import manifest
 from qdistill.cli import app
 from qdistill.data.layout import Event, EventWriter
 from qdistill.errors import QdistillError
@@ -70,7 +71,9 @@ def write_model_dir(path: Path, seed: int = 0) -> Path:
     path.mkdir(parents=True)
     model.save(path / "model.h5")
     (path / "preprocessing.json").write_text("{}\n")
-    (path / "student.json").write_text(json.dumps({"model": "qdistillnet"}) + "\n")
+    (path / "student.json").write_text(
+        manifest.dumps(manifest.tagged("student", 1, {"model": "qdistillnet"}))
+    )
     return path
 
 

@@ -24,15 +24,16 @@ from typing import Any, Final
 
 import numpy as np
 
-from qdistill import __version__
+from qdistill import __version__, manifest
 from qdistill.bench.inputs import ParticleSource
 from qdistill.bench.runners import DEFAULT_KERAS_CALL, KERAS_CALLS, Benchmarked
 from qdistill.bench.stats import summarise
 from qdistill.bench.threads import cpu_affinity, limited_threadpools
 from qdistill.errors import QdistillError
 
-SCHEMA: Final[str] = "qdistill-bench-latency"
-SCHEMA_VERSION: Final[int] = 1
+#: bench_latency.json is a manifest (qdistill.manifest) of this kind.
+RESULT_KIND: Final[str] = "bench_latency"
+RESULT_VERSION: Final[int] = 1
 BENCH_JSON: Final[str] = "bench.json"
 
 DEFAULT_BATCH_SIZES: Final[tuple[int, ...]] = (1, 10, 100, 1000, 9000, 90000)
@@ -350,23 +351,10 @@ def run_latency_benchmark(
         and all(p.get("num_threads") == 1 for p in pools)
     )
     busiest = max((r["cpu_over_wall"] for r in rows), default=0.0)
-    warnings: list[str] = []
-    if busiest > CPU_OVER_WALL_LIMIT:
-        warnings.append(
-            f"a point used {busiest:.2f} s of CPU per second of wall time: more than one core "
-            "worked despite the one-thread settings"
-        )
-    if not one_thread:
-        warnings.append("not every framework reported one thread (see threads)")
-    for m in models:
-        if m.checks.get("golden_match") is False:
-            warnings.append(
-                f"{m.name}: {m.checks['golden_exact']} of {m.checks['golden_particles']} golden "
-                "outputs reproduced; run `qdistill csim` on the project"
-            )
+    warnings = _warnings(models, busiest, one_thread)
     return {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
+        manifest.FORMAT_KEY: manifest.format_name(RESULT_KIND),
+        manifest.VERSION_KEY: RESULT_VERSION,
         "created_utc": started.isoformat(timespec="seconds"),
         "wall_seconds": (datetime.now(UTC) - started).total_seconds(),
         "host": {
@@ -413,9 +401,27 @@ def run_latency_benchmark(
     }
 
 
+def _warnings(models: Sequence[Benchmarked], busiest: float, one_thread: bool) -> list[str]:
+    """What makes the measurement doubtful: cores busy, threads not pinned, golden misses."""
+    warnings: list[str] = []
+    if busiest > CPU_OVER_WALL_LIMIT:
+        warnings.append(
+            f"a point used {busiest:.2f} s of CPU per second of wall time: more than one core "
+            "worked despite the one-thread settings"
+        )
+    if not one_thread:
+        warnings.append("not every framework reported one thread (see threads)")
+    for m in models:
+        if m.checks.get("golden_match") is False:
+            warnings.append(
+                f"{m.name}: {m.checks['golden_exact']} of {m.checks['golden_particles']} golden "
+                "outputs reproduced; run `qdistill csim` on the project"
+            )
+    return warnings
+
+
 def write_bench_outputs(result: dict[str, Any], out_dir: str | os.PathLike[str]) -> list[Path]:
     """Write DIR/latency.png, DIR/latency.pdf and then DIR/bench.json, each atomically."""
-    import json
 
     from qdistill.atomic import write_text_atomic
     from qdistill.bench.plot import plot_latency
@@ -424,7 +430,7 @@ def write_bench_outputs(result: dict[str, Any], out_dir: str | os.PathLike[str])
     out.mkdir(parents=True, exist_ok=True)
     written = plot_latency(result, out)
     target = out / BENCH_JSON
-    write_text_atomic(target, json.dumps(result, indent=2) + "\n")
+    write_text_atomic(target, manifest.dumps(result))
     return [*written, target]
 
 

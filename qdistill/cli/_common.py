@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import json
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import click
 import typer
 from typer.core import TyperGroup
 
+from qdistill import manifest
 from qdistill.errors import QdistillError, SettingError
 from qdistill.firmware import DEFAULT_PROJECT
 
@@ -71,25 +70,7 @@ def default(owner: Any, name: str) -> Any:
 
 def print_json(obj: Any) -> None:
     """Print ``obj`` as one strict JSON object on standard output (NaN and inf become null)."""
-    sys.stdout.write(json.dumps(_strict(obj), indent=2, allow_nan=False) + "\n")
-
-
-def _strict(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): _strict(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_strict(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _strict(value.tolist())
-    if isinstance(value, np.generic):
-        return _strict(value.item())
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
+    sys.stdout.write(manifest.dumps(obj))
 
 
 def fail(message: str) -> None:

@@ -297,15 +297,6 @@ def generate_events(
     The file is the same for a given seed whatever ``workers``. Memory stays bounded: events are
     written in batches of :data:`WRITE_BATCH_EVENTS`.
     """
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
     validate(process, n_events, pileup, seed, workers)
     output = Path(output)
     config = RunConfig(
@@ -316,47 +307,15 @@ def generate_events(
         pool_size=pool_size_for(n_events, pileup),
         puppi=puppi or PuppiParameters(),
     )
-    attrs = {
-        "process": process,
-        "n_events_requested": n_events,
-        "pileup_mean": float(pileup),
-        "seed": seed,
-        "sqrt_s_gev": generator.SQRT_S_GEV,
-        "generator": "Pythia 8 (pythia8mc)",
-        "hard_process_settings": json.dumps(generator.PROCESSES[process]),
-        "min_bias_settings": json.dumps(generator.MIN_BIAS),
-        "pileup_pool_size": config.pool_size,
-        "detector": "qdistill Delphes-CMS-Phase-II-like (qdistill.data.detector)",
-        "puppi_parameters": json.dumps(dataclasses.asdict(config.puppi)),
-        "truth_available": True,
-        "gen_available": True,
-    }
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not progress,
-    )
     with (
-        bar,
+        _progress_bar(progress) as bar,
         tempfile.TemporaryDirectory(prefix="qdistill-pool-") as scratch,
         atomic_path(output) as tmp,
         _executor(config, workers) as run,
     ):
-        pool_path = ""
-        if config.pool_size:
-            task = bar.add_task("pileup pool", total=config.pool_size)
-            collisions: list[generator.GenParticles] = []
-            for done in run(_pool_task, _chunks(config.pool_size, POOL_EVENTS_PER_TASK)):
-                collisions.extend(done)
-                bar.advance(task, len(done))
-            pool_path = str(Path(scratch) / "pool.npz")
-            PileupPool.from_collisions(collisions).save(Path(pool_path))
-            del collisions
+        pool_path = _write_pileup_pool(config, run, bar, Path(scratch)) if config.pool_size else ""
         task = bar.add_task(f"{process} events", total=n_events)
-        with EventWriter(tmp, attrs=attrs) as writer:
+        with EventWriter(tmp, attrs=_file_attributes(config)) as writer:
             buffer: list[Event] = []
             tasks = [(r, pool_path) for r in _chunks(n_events, EVENTS_PER_TASK)]
             for events in run(_event_task, tasks):
@@ -367,3 +326,55 @@ def generate_events(
                     buffer.clear()
             writer.write(buffer)
     return output
+
+
+def _file_attributes(config: RunConfig) -> dict[str, Any]:
+    """The event file's attributes: what was generated, and how (docs/data-format.md)."""
+    return {
+        "process": config.process,
+        "n_events_requested": config.n_events,
+        "pileup_mean": config.pileup,
+        "seed": config.seed,
+        "sqrt_s_gev": generator.SQRT_S_GEV,
+        "generator": "Pythia 8 (pythia8mc)",
+        "hard_process_settings": json.dumps(generator.PROCESSES[config.process]),
+        "min_bias_settings": json.dumps(generator.MIN_BIAS),
+        "pileup_pool_size": config.pool_size,
+        "detector": "qdistill Delphes-CMS-Phase-II-like (qdistill.data.detector)",
+        "puppi_parameters": json.dumps(dataclasses.asdict(config.puppi)),
+        "truth_available": True,
+        "gen_available": True,
+    }
+
+
+def _progress_bar(enabled: bool) -> Any:
+    """A rich progress bar on standard error (steps done of total, time remaining)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+    )
+
+
+def _write_pileup_pool(config: RunConfig, run: Any, bar: Any, scratch: Path) -> str:
+    """Generate the minimum-bias collisions of the pileup pool; the path of the saved pool."""
+    task = bar.add_task("pileup pool", total=config.pool_size)
+    collisions: list[generator.GenParticles] = []
+    for done in run(_pool_task, _chunks(config.pool_size, POOL_EVENTS_PER_TASK)):
+        collisions.extend(done)
+        bar.advance(task, len(done))
+    pool_path = scratch / "pool.npz"
+    PileupPool.from_collisions(collisions).save(pool_path)
+    return str(pool_path)

@@ -44,9 +44,7 @@ from qdistill.firmware.project import (
     GOLDEN_OUTPUTS,
     HLS_CONFIG_FILE,
     MODEL_FILE,
-    PREPROCESSING_FILE,
     PROJECT_JSON,
-    STUDENT_FILE,
     TB_OUTPUTS,
     FirmwareProject,
     ProjectMeta,
@@ -56,6 +54,8 @@ from qdistill.firmware.project import (
     write_project_meta,
 )
 from qdistill.firmware.reference import quantize_inputs
+from qdistill.student.io import STUDENT_FILE
+from qdistill.student.preprocessing import PREPROCESSING_FILE
 
 DEFAULT_GOLDEN_PARTICLES = 4096
 

@@ -30,11 +30,9 @@ from qdistill.features import N_FEATURES
 from qdistill.firmware.config import ModelStructure, model_structure
 from qdistill.firmware.golden import read_dat
 from qdistill.firmware.hls4ml_compat import hls4ml_session
+from qdistill.student.io import MODEL_FILE
 
 PROJECT_JSON: Final[str] = "project.json"
-MODEL_FILE: Final[str] = "model.h5"
-PREPROCESSING_FILE: Final[str] = "preprocessing.json"
-STUDENT_FILE: Final[str] = "student.json"
 HLS_CONFIG_FILE: Final[str] = "hls4ml_config.json"
 GOLDEN_INPUTS: Final[str] = "golden/inputs.dat"
 GOLDEN_OUTPUTS: Final[str] = "golden/outputs.dat"

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from qdistill import manifest
 from qdistill.atomic import atomic_path
 from qdistill.devices import DEFAULT_PART, clock_period_ns
 from qdistill.errors import QdistillError
@@ -32,6 +33,9 @@ from qdistill.firmware.rtl_verilator import Simulator, check_build_tools, find_v
 RTL_DIRNAME = "rtl"
 TOP_MODULE = "qdistill_net"
 SUMMARY_FILENAME = "qdistill_rtl.json"
+#: The RTL summary is a manifest (qdistill.manifest) of this kind.
+RTL_SUMMARY_KIND = "rtl_summary"
+RTL_SUMMARY_VERSION = 1
 # da4ml counts latency in adder levels (HWConfig(1, -1, cutoff)). Its documented example pairs
 # latency_cutoff=5 with a 5 ns clock, i.e. about 1 ns per adder level on UltraScale+; we keep that
 # ratio, so a 240 MHz (4.17 ns) clock gets 4 adder levels per pipeline stage.
@@ -158,7 +162,8 @@ def write_rtl(
 
 
 def _write_summary(rtl_dir: Path, summary: dict[str, Any]) -> None:
-    (rtl_dir / SUMMARY_FILENAME).write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    tagged = manifest.tagged(RTL_SUMMARY_KIND, RTL_SUMMARY_VERSION, summary)
+    (rtl_dir / SUMMARY_FILENAME).write_text(manifest.dumps(tagged))
 
 
 def compile_rtl(model: Any, out_dir: Path, simulator: Simulator, jobs: int = 2) -> None:

@@ -8,7 +8,6 @@ kept). ``summary.json`` is written last: its presence means the evaluation compl
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -22,6 +21,7 @@ import hist
 import numpy as np
 import numpy.typing as npt
 
+from qdistill import manifest
 from qdistill.atomic import write_text_atomic
 from qdistill.data.detector import CALO_ETA_MAX
 from qdistill.data.layout import Event, EventFile
@@ -47,7 +47,9 @@ ETA_PHI_AXES: Final = (
     hist.axis.Regular(50, -5.0, 5.0, name="eta", label="η"),
     hist.axis.Regular(36, -math.pi, math.pi, name="phi", label="φ"),
 )
-REFERENCE: Final[str] = "puppi"
+#: summary.json is a manifest (qdistill.manifest) of this kind.
+SUMMARY_KIND: Final[str] = "physics_summary"
+SUMMARY_VERSION: Final[int] = 1
 ACCURACY_REFERENCE: Final[str] = "teacher"
 
 
@@ -173,31 +175,52 @@ def evaluate(
             if name in chosen:
                 raise QdistillError(f"weighting {name!r} is already built in")
             chosen[name] = fn
-        names = list(chosen)
-        acc = _Accumulator(names)
+        acc = _accumulate(events, total, chosen, progress)
         attrs = events.attrs
-        if progress is not None:
-            progress(0, total)
-        for block in _iter_blocks(events, total):
-            per_name = {name: fn(block) for name, fn in chosen.items()}
-            for name, ws in per_name.items():
-                if len(ws) != len(block):
-                    raise QdistillError(
-                        f"weighting {name!r} gave weights for {len(ws)} events, not {len(block)}"
-                    )
-            for k, event in enumerate(block):
-                weights = {
-                    name: check_weights(per_name[name][k], event.n_particles, name)
-                    for name in names
-                }
-                acc.add(event, weights)
-            if progress is not None:
-                progress(acc.n_events, total)
-    summary = _summarise(acc, names, skipped, Path(data_path), seed, n_bootstrap)
+    summary = manifest.tagged(
+        SUMMARY_KIND,
+        SUMMARY_VERSION,
+        _summarise(acc, list(chosen), skipped, Path(data_path), seed, n_bootstrap),
+    )
     process = attrs.get("process")
-    mean_pileup = acc.n_pileup_sum / acc.n_events
     rlabel = f"{process + ', ' if isinstance(process, str) else ''}"
-    rlabel += rf"$\langle\mu\rangle$ = {mean_pileup:.0f}"
+    rlabel += rf"$\langle\mu\rangle$ = {acc.n_pileup_sum / acc.n_events:.0f}"
+    _write_outputs(out, acc, summary, rlabel, make_plots)
+    return summary
+
+
+def _accumulate(
+    events: EventFile,
+    total: int,
+    chosen: Mapping[str, Weighting],
+    progress: Callable[[int, int], None] | None,
+) -> _Accumulator:
+    """Weigh the first ``total`` events block by block with every weighting; the sums."""
+    names = list(chosen)
+    acc = _Accumulator(names)
+    if progress is not None:
+        progress(0, total)
+    for block in _iter_blocks(events, total):
+        per_name = {name: fn(block) for name, fn in chosen.items()}
+        for name, ws in per_name.items():
+            if len(ws) != len(block):
+                raise QdistillError(
+                    f"weighting {name!r} gave weights for {len(ws)} events, not {len(block)}"
+                )
+        for k, event in enumerate(block):
+            weights = {
+                name: check_weights(per_name[name][k], event.n_particles, name) for name in names
+            }
+            acc.add(event, weights)
+        if progress is not None:
+            progress(acc.n_events, total)
+    return acc
+
+
+def _write_outputs(
+    out: Path, acc: _Accumulator, summary: dict[str, Any], rlabel: str, make_plots: bool
+) -> None:
+    """Figures, summary.md and summary.json (last) into ``out``, each moved into place whole."""
     out.mkdir(parents=True, exist_ok=True)
     # Everything is made in a hidden sibling first and moved into place at the end, summary.json
     # last: a failed run leaves the previous run's files as they were, consistent with each other.
@@ -206,12 +229,14 @@ def evaluate(
         written = _plot(acc, summary, staging, rlabel) if make_plots else []
         summary["plots"] = sorted(p.name for p in written)
         write_text_atomic(staging / "summary.md", summary_markdown(summary))
-        write_text_atomic(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
+        write_text_atomic(
+            staging / "summary.json",
+            manifest.dumps(summary),
+        )
         for name in [*summary["plots"], "summary.md", "summary.json"]:
             os.replace(staging / name, out / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return summary
 
 
 def _summarise(
@@ -276,21 +301,26 @@ def _summarise(
         "accuracy": accuracy,
         "accuracy_reference": ACCURACY_REFERENCE if accuracy else None,
         "bootstrap": {"resamples": n_bootstrap, "seed": seed, "unit": "events"},
-        "definitions": {
-            "response": "(X - X_gen) / X_gen",
-            "resolution": "(q75 - q25) / 2 of the response",
-            "improvement_over_puppi": "(res_puppi - res) / res_puppi",
-            "met_gen": "|sum pT| of the hard collision's neutrinos (|PDG id| 12, 14, 16)",
-            "jets": (
-                f"anti-kt R = {jetlib.JET_R}, pT > {jetlib.JET_PT_MIN_GEV} GeV, candidates scaled "
-                f"by their weight; generator jets from the hard collision's visible particles; "
-                f"matched one to one by increasing dR < {jetlib.MATCH_DR_MAX}"
-            ),
-            "jet_matching_efficiency": (
-                f"matched jets / generator jets with |eta| < {CALO_ETA_MAX} (the calorimeters)"
-            ),
-            "accuracy": "histogram accuracy of the per-particle weights against the teacher's",
-        },
+        "definitions": _definitions(),
+    }
+
+
+def _definitions() -> dict[str, str]:
+    """How every figure of the summary is defined (written into summary.json)."""
+    return {
+        "response": "(X - X_gen) / X_gen",
+        "resolution": "(q75 - q25) / 2 of the response",
+        "improvement_over_puppi": "(res_puppi - res) / res_puppi",
+        "met_gen": "|sum pT| of the hard collision's neutrinos (|PDG id| 12, 14, 16)",
+        "jets": (
+            f"anti-kt R = {jetlib.JET_R}, pT > {jetlib.JET_PT_MIN_GEV} GeV, candidates scaled "
+            f"by their weight; generator jets from the hard collision's visible particles; "
+            f"matched one to one by increasing dR < {jetlib.MATCH_DR_MAX}"
+        ),
+        "jet_matching_efficiency": (
+            f"matched jets / generator jets with |eta| < {CALO_ETA_MAX} (the calorimeters)"
+        ),
+        "accuracy": "histogram accuracy of the per-particle weights against the teacher's",
     }
 
 

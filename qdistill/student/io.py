@@ -11,7 +11,6 @@ Layout of ``DIR``:
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +19,17 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from qdistill import manifest
 from qdistill.errors import QdistillError
 from qdistill.student.preprocessing import Preprocessing
 
 MODEL_FILE: Final[str] = "model.h5"
 STUDENT_FILE: Final[str] = "student.json"
 METRICS_FILE: Final[str] = "metrics.json"
+#: student.json and metrics.json are manifests (qdistill.manifest) of these kinds.
+STUDENT_KIND: Final[str] = "student"
+METRICS_KIND: Final[str] = "student_metrics"
+STUDENT_VERSION: Final[int] = 1
 PREDICT_BATCH: Final[int] = 65536
 
 
@@ -75,7 +79,8 @@ def load_student(directory: str | os.PathLike[str]) -> Student:
             f"{directory}: not a trained student (needs {STUDENT_FILE} and {MODEL_FILE}); "
             "make one with `qdistill train`"
         )
-    info = json.loads(info_path.read_text())
+    info = manifest.read_json(info_path)
+    manifest.check_tag(info, STUDENT_KIND, STUDENT_VERSION, info_path)
     kind = info.get("model")
     if kind not in ("distillnet", "qdistillnet"):
         raise QdistillError(f"{info_path}: unknown model kind {kind!r}")

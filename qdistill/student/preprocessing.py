@@ -12,7 +12,6 @@ a rare PID class never becomes a huge standardised number. Every model input the
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from qdistill import manifest
 from qdistill.errors import QdistillError
 from qdistill.features import CHARGE, D0, DZ, ETA, FEATURE_NAMES, LOG_E, LOG_PT, N_FEATURES, PHI
 
@@ -34,7 +34,10 @@ DEFAULT_CLIP_SIGMA: Final[float] = 8.0
 INPUT_BITS: Final[int] = 16
 INPUT_INTEGER_BITS: Final[int] = 4  # QKeras convention: integer bits not counting the sign
 PREPROCESSING_FILE: Final[str] = "preprocessing.json"
-_KIND: Final[str] = "qdistill-standardise-clip"
+#: preprocessing.json is a manifest (qdistill.manifest) of this kind; ``method`` names the formula.
+PREPROCESSING_KIND: Final[str] = "preprocessing"
+PREPROCESSING_VERSION: Final[int] = 1
+_METHOD: Final[str] = "standardise-clip"
 
 
 @dataclass(frozen=True)
@@ -58,19 +61,26 @@ class Preprocessing:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": _KIND,
-            "formula": "clip((x - offset) / scale, -clip, clip)",
-            "feature_names": list(FEATURE_NAMES),
-            "offset": [float(v) for v in self.offset],
-            "scale": [float(v) for v in self.scale],
-            "clip": self.clip,
-            "fpga_input_type": fpga_input_type(),
-        }
+        return manifest.tagged(
+            PREPROCESSING_KIND,
+            PREPROCESSING_VERSION,
+            {
+                "method": _METHOD,
+                "formula": "clip((x - offset) / scale, -clip, clip)",
+                "feature_names": list(FEATURE_NAMES),
+                "offset": [float(v) for v in self.offset],
+                "scale": [float(v) for v in self.scale],
+                "clip": self.clip,
+                "fpga_input_type": fpga_input_type(),
+            },
+        )
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> Preprocessing:
-        if obj.get("kind") != _KIND or list(obj.get("feature_names", [])) != list(FEATURE_NAMES):
+    def from_json(cls, obj: dict[str, Any], source: str = PREPROCESSING_FILE) -> Preprocessing:
+        manifest.check_tag(obj, PREPROCESSING_KIND, PREPROCESSING_VERSION, source)
+        if obj.get("method") != _METHOD or list(obj.get("feature_names", [])) != list(
+            FEATURE_NAMES
+        ):
             raise QdistillError(
                 "preprocessing.json is from another preprocessing or feature list; "
                 "retrain the student with `qdistill train`"
@@ -82,14 +92,14 @@ class Preprocessing:
         )
 
     def save(self, directory: str | os.PathLike[str]) -> None:
-        (Path(directory) / PREPROCESSING_FILE).write_text(json.dumps(self.to_json(), indent=2))
+        (Path(directory) / PREPROCESSING_FILE).write_text(manifest.dumps(self.to_json()))
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> Preprocessing:
         path = Path(directory) / PREPROCESSING_FILE
         if not path.is_file():
             raise QdistillError(f"{path}: missing; is {directory} a `qdistill train` output?")
-        return cls.from_json(json.loads(path.read_text()))
+        return cls.from_json(manifest.read_json(path), str(path))
 
 
 def fpga_input_type() -> dict[str, Any]:

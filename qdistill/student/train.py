@@ -9,7 +9,6 @@ zeros stay zeros).
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -17,7 +16,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from qdistill import __version__
+from qdistill import __version__, manifest
 from qdistill.atomic import atomic_path
 from qdistill.errors import QdistillError
 from qdistill.features import FEATURE_NAMES
@@ -37,7 +36,14 @@ from qdistill.student.dataset import (
     split_events,
     whole_file,
 )
-from qdistill.student.io import METRICS_FILE, MODEL_FILE, STUDENT_FILE
+from qdistill.student.io import (
+    METRICS_FILE,
+    METRICS_KIND,
+    MODEL_FILE,
+    STUDENT_FILE,
+    STUDENT_KIND,
+    STUDENT_VERSION,
+)
 from qdistill.student.metrics import held_out_metrics
 from qdistill.student.preprocessing import Preprocessing, fit_preprocessing, fpga_input_type
 
@@ -77,6 +83,7 @@ def train_student(config: TrainConfig) -> dict[str, Any]:
     metrics.update(_model_metrics(fitted.model, config.spec))
     metrics["training"] = _training_metrics(config, inputs.train, fitted)
     info = _student_info(config, inputs, fitted.output_integer_bits)
+    metrics = manifest.tagged(METRICS_KIND, STUDENT_VERSION, metrics)
     _write_student(config, fitted.model, inputs.preprocessing, info, metrics)
     return metrics
 
@@ -190,8 +197,9 @@ def _write_student(
             warnings.simplefilter("ignore", UserWarning)
             model.save(tmp / MODEL_FILE, include_optimizer=False)
         preprocessing.save(tmp)
-        (tmp / STUDENT_FILE).write_text(json.dumps(info, indent=2, allow_nan=False))
-        (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2, allow_nan=False))
+        tagged = manifest.tagged
+        (tmp / STUDENT_FILE).write_text(manifest.dumps(tagged(STUDENT_KIND, STUDENT_VERSION, info)))
+        (tmp / METRICS_FILE).write_text(manifest.dumps(metrics))
 
 
 def _check(config: TrainConfig) -> None:

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from qdistill import manifest
 from qdistill.errors import QdistillError
 from qdistill.synth.cosim import is_cosim_report, parse_cosim
 from qdistill.synth.hls_project import find_app
 from qdistill.synth.hls_rpt import is_csynth_rpt, parse_csynth_rpt
 from qdistill.synth.hls_xml import is_csynth_xml, parse_csynth_xml
-from qdistill.synth.schema import SAVED_REPORT_SCHEMA, SynthReport
+from qdistill.synth.schema import SAVED_REPORT_KIND, SynthReport
 from qdistill.synth.vivado_timing import is_timing_summary, parse_timing_summary
 from qdistill.synth.vivado_util import is_utilization_report, parse_utilization
 
@@ -59,7 +60,12 @@ _SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("utilization", is_utilization_report),
     ("timing", is_timing_summary),
     ("cosim", is_cosim_report),
-    ("saved_json", lambda head: head.lstrip().startswith("{") and SAVED_REPORT_SCHEMA in head),
+    (
+        "saved_json",
+        lambda head: (
+            head.lstrip().startswith("{") and manifest.format_name(SAVED_REPORT_KIND) in head
+        ),
+    ),
 )
 
 

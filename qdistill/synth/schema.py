@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
+from qdistill import manifest
 from qdistill.devices import RESOURCE_KINDS
 
 #: Marks a report that qdistill itself saved (the Yosys flow's), so ``qdistill report`` reads it.
-SAVED_REPORT_SCHEMA: Final[str] = "qdistill-synth-report/1"
+#: A saved report is a manifest (qdistill.manifest) of this kind.
+SAVED_REPORT_KIND: Final[str] = "synth_report"
+SAVED_REPORT_VERSION: Final[int] = 1
 
 
 @dataclass
@@ -67,15 +70,18 @@ class SynthReport:
         return asdict(self)
 
     def to_saved_json(self) -> dict[str, Any]:
-        """:meth:`to_json` with the ``schema`` key that :meth:`from_saved_json` checks."""
-        return {"schema": SAVED_REPORT_SCHEMA, **self.to_json()}
+        """:meth:`to_json` with the schema tag that :meth:`from_saved_json` checks."""
+        return manifest.tagged(SAVED_REPORT_KIND, SAVED_REPORT_VERSION, self.to_json())
 
     @staticmethod
     def from_saved_json(obj: dict[str, Any]) -> SynthReport:
         """The report :meth:`to_saved_json` wrote; ValueError if ``obj`` is not one."""
-        if obj.get("schema") != SAVED_REPORT_SCHEMA:
-            raise ValueError(f"not a {SAVED_REPORT_SCHEMA} object")
-        fields = {k: v for k, v in obj.items() if k != "schema"}
+        kind = manifest.format_name(SAVED_REPORT_KIND)
+        tag = (obj.get(manifest.FORMAT_KEY), obj.get(manifest.VERSION_KEY))
+        if tag != (kind, SAVED_REPORT_VERSION):
+            raise ValueError(f"not a {kind} version {SAVED_REPORT_VERSION} object")
+        tag_keys = (manifest.FORMAT_KEY, manifest.VERSION_KEY)
+        fields = {k: v for k, v in obj.items() if k not in tag_keys}
         try:
             return SynthReport(
                 tool=fields.pop("tool"),
@@ -86,4 +92,4 @@ class SynthReport:
                 **fields,
             )
         except (KeyError, TypeError) as exc:
-            raise ValueError(f"incomplete {SAVED_REPORT_SCHEMA} object: {exc}") from None
+            raise ValueError(f"incomplete {kind} object: {exc}") from None

@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import time
 from pathlib import Path
+from typing import TextIO
 
 from rich.console import Console
 
@@ -48,13 +49,14 @@ def run_tool(command: list[str], cwd: Path, log_path: Path, label: str) -> None:
             )
         except OSError as exc:
             raise QdistillError(f"cannot start {command[0]}: {exc.strerror}") from None
-        try:
-            _follow(process, log, console, label, log_path, started)
-            code = process.wait()
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                process.wait()
+        with process:  # closes the pipe whatever happens
+            try:
+                _follow(process, log, console, label, log_path, started)
+                code = process.wait()
+            finally:
+                if process.poll() is None:
+                    process.terminate()
+                    process.wait()
     elapsed = time.monotonic() - started
     if code != 0:
         raise QdistillError(
@@ -66,7 +68,7 @@ def run_tool(command: list[str], cwd: Path, log_path: Path, label: str) -> None:
 
 def _follow(
     process: subprocess.Popen[str],
-    log,
+    log: TextIO,
     console: Console,
     label: str,
     log_path: Path,

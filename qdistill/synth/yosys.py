@@ -12,7 +12,6 @@ keeps inverters as ``INV`` cells that Vivado would absorb into LUTs (counted her
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -23,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from qdistill import manifest
 from qdistill.atomic import atomic_path
 from qdistill.devices import get_device
 from qdistill.errors import QdistillError
@@ -281,5 +281,5 @@ def run_yosys_flow(
     saved = project_dir / YOSYS_REPORT
     saved.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(saved) as tmp:
-        tmp.write_text(json.dumps(report.to_saved_json(), indent=2) + "\n")
+        tmp.write_text(manifest.dumps(report.to_saved_json()))
     return report

@@ -7,7 +7,6 @@ A teacher directory holds ``model.keras`` (the Keras model, standardisation incl
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,13 +16,16 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from qdistill import manifest
 from qdistill.errors import QdistillError
 from qdistill.features import FEATURE_NAMES, N_FEATURES
 
 MODEL_FILE: Final[str] = "model.keras"
 CONFIG_FILE: Final[str] = "teacher.json"
 METRICS_FILE: Final[str] = "metrics.json"
-CONFIG_FORMAT: Final[str] = "qdistill-teacher"
+#: teacher.json and metrics.json are manifests (qdistill.manifest) of these kinds.
+CONFIG_KIND: Final[str] = "teacher"
+METRICS_KIND: Final[str] = "teacher_metrics"
 CONFIG_VERSION: Final[int] = 1
 
 
@@ -109,13 +111,9 @@ def read_config(teacher_dir: str | os.PathLike[str]) -> dict[str, Any]:
             f"{d}: not a teacher directory (needs {CONFIG_FILE} and {MODEL_FILE}; "
             "make one with `qdistill teacher train`)"
         )
-    try:
-        config = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise QdistillError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(config, dict) or config.get("format") != CONFIG_FORMAT:
-        raise QdistillError(f"{path}: not a qdistill teacher description")
-    return config
+    config = manifest.read_json(path)
+    manifest.check_tag(config, CONFIG_KIND, CONFIG_VERSION, path)
+    return config  # type: ignore[no-any-return]
 
 
 def load_teacher(

@@ -16,7 +16,6 @@ few hard ones, whose weights decide jets, to the pT-weighted cross-entropy.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qdistill import __version__
+from qdistill import __version__, manifest
 from qdistill.atomic import atomic_path
 from qdistill.data.layout import EventFile
 from qdistill.errors import QdistillError
@@ -36,9 +35,10 @@ from qdistill.progress import progress_bar, stderr_console
 from qdistill.teacher.config import DEFAULT_VALIDATION_FRACTION, TeacherHyperparameters
 from qdistill.teacher.saved import (
     CONFIG_FILE,
-    CONFIG_FORMAT,
+    CONFIG_KIND,
     CONFIG_VERSION,
     METRICS_FILE,
+    METRICS_KIND,
     MODEL_FILE,
     Teacher,
 )
@@ -160,6 +160,7 @@ def train_teacher(
         "n_training_candidates": split.train.n_candidates,
         **metrics,
     }
+    metrics = manifest.tagged(METRICS_KIND, CONFIG_VERSION, metrics)
     _write_teacher(Path(output_dir), net.model, config, metrics)
     return metrics
 
@@ -320,27 +321,31 @@ def _teacher_config(
     history: list[dict[str, float]],
 ) -> dict[str, Any]:
     """The content of teacher.json."""
-    return {
-        "format": CONFIG_FORMAT,
-        "format_version": CONFIG_VERSION,
-        "qdistill_version": __version__,
-        "feature_names": list(split.feature_names),
-        "hyperparameters": asdict(hyper),
-        "standardisation": {
-            "mean": net.mean.tolist(),
-            "std": net.std.tolist(),
-            "difference_std": None if net.difference_std is None else net.difference_std.tolist(),
+    return manifest.tagged(
+        CONFIG_KIND,
+        CONFIG_VERSION,
+        {
+            "qdistill_version": __version__,
+            "feature_names": list(split.feature_names),
+            "hyperparameters": asdict(hyper),
+            "standardisation": {
+                "mean": net.mean.tolist(),
+                "std": net.std.tolist(),
+                "difference_std": None
+                if net.difference_std is None
+                else net.difference_std.tolist(),
+            },
+            "n_parameters": _n_parameters(net),
+            "training": {
+                "data": str(data),
+                "n_events": len(split.train.features),
+                "n_candidates": split.train.n_candidates,
+                "seconds": training_seconds,
+                "threads": threads,
+                "history": history,
+            },
         },
-        "n_parameters": _n_parameters(net),
-        "training": {
-            "data": str(data),
-            "n_events": len(split.train.features),
-            "n_candidates": split.train.n_candidates,
-            "seconds": training_seconds,
-            "threads": threads,
-            "history": history,
-        },
-    }
+    )
 
 
 def _write_teacher(
@@ -349,5 +354,5 @@ def _write_teacher(
     with atomic_path(output_dir) as tmp:
         tmp.mkdir()
         model.save(tmp / MODEL_FILE)
-        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, allow_nan=False) + "\n")
-        (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+        (tmp / CONFIG_FILE).write_text(manifest.dumps(config))
+        (tmp / METRICS_FILE).write_text(manifest.dumps(metrics))
