@@ -213,22 +213,23 @@ def run_yosys(
     own_log = cwd / YOSYS_LOG_NAME
     own_log.unlink(missing_ok=True)
     started = time.monotonic()
-    process = subprocess.Popen(
+    with subprocess.Popen(  # the context closes the pipe whatever happens
         [*command, "-q", "-l", YOSYS_LOG_NAME, "-p", script],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    try:
-        while process.poll() is None:
-            if status is not None:
-                status(f"yosys synth_xilinx -family {family}: {time.monotonic() - started:.0f} s")
-            time.sleep(1.0)
-    except BaseException:
-        process.kill()
-        raise
-    console = process.stdout.read() if process.stdout is not None else ""
+    ) as process:
+        try:
+            while process.poll() is None:
+                if status is not None:
+                    elapsed = time.monotonic() - started
+                    status(f"yosys synth_xilinx -family {family}: {elapsed:.0f} s")
+                time.sleep(1.0)
+        except BaseException:
+            process.kill()
+            raise
+        console = process.stdout.read() if process.stdout is not None else ""
     text = own_log.read_text() if own_log.is_file() else ""
     with atomic_path(log_path) as tmp:
         tmp.write_text(text + console)
