@@ -31,12 +31,20 @@ def tagged(kind: str, version: int, body: dict[str, Any]) -> dict[str, Any]:
     return {FORMAT_KEY: format_name(kind), VERSION_KEY: version, **body}
 
 
+def has_tag(data: Any, kind: str, version: int) -> bool:
+    """Whether ``data`` is a JSON object tagged as a ``kind`` manifest of ``version``."""
+    return isinstance(data, dict) and (data.get(FORMAT_KEY), data.get(VERSION_KEY)) == (
+        format_name(kind),
+        version,
+    )
+
+
 def check_tag(data: Any, kind: str, version: int, source: str | os.PathLike[str]) -> None:
     """QdistillError naming ``source`` unless ``data`` is a ``kind`` manifest of ``version``."""
     if not isinstance(data, dict):
         raise QdistillError(f"{source}: expected a JSON object, got {type(data).__name__}")
-    found = (data.get(FORMAT_KEY), data.get(VERSION_KEY))
-    if found != (format_name(kind), version):
+    if not has_tag(data, kind, version):
+        found = (data.get(FORMAT_KEY), data.get(VERSION_KEY))
         raise QdistillError(
             f"{source}: not a {format_name(kind)} version {version} file (format {found[0]!r}, "
             f"version {found[1]!r}); write it again with this qdistill"

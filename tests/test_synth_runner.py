@@ -239,3 +239,10 @@ def test_error_tail_falls_back_to_last_lines(tmp_path: Path) -> None:
         "# cmd\nERROR: [HLS 200-70] first\nINFO: more\nERROR: [HLS 200-70] second\nbye\n"
     )
     assert last_error_lines(log) == ["ERROR: [HLS 200-70] first", "ERROR: [HLS 200-70] second"]
+
+
+def test_project_json_of_another_kind_is_refused(tmp_path: Path) -> None:
+    project, _ = make_project(tmp_path)
+    (project / "project.json").write_text('{"format": "qdistill.student", "format_version": 1}')
+    with pytest.raises(QdistillError, match=r"not a qdistill\.firmware_project version 1 file"):
+        run_synthesis(project, PART)

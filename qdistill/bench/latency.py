@@ -352,53 +352,55 @@ def run_latency_benchmark(
     )
     busiest = max((r["cpu_over_wall"] for r in rows), default=0.0)
     warnings = _warnings(models, busiest, one_thread)
-    return {
-        manifest.FORMAT_KEY: manifest.format_name(RESULT_KIND),
-        manifest.VERSION_KEY: RESULT_VERSION,
-        "created_utc": started.isoformat(timespec="seconds"),
-        "wall_seconds": (datetime.now(UTC) - started).total_seconds(),
-        "host": {
-            "cpu": _cpu_model(),
-            "cpu_count": os.cpu_count(),
-            "cpu_affinity": cpu_affinity(),
-            "platform": platform.platform(),
-            "load_average_1min": {"start": load_start, "end": _load_average()},
+    return manifest.tagged(
+        RESULT_KIND,
+        RESULT_VERSION,
+        {
+            "created_utc": started.isoformat(timespec="seconds"),
+            "wall_seconds": (datetime.now(UTC) - started).total_seconds(),
+            "host": {
+                "cpu": _cpu_model(),
+                "cpu_count": os.cpu_count(),
+                "cpu_affinity": cpu_affinity(),
+                "platform": platform.platform(),
+                "load_average_1min": {"start": load_start, "end": _load_average()},
+            },
+            "versions": _versions(),
+            "threads": {
+                **thread_settings,
+                "threadpools": pools,
+                "one_thread": one_thread,
+                "max_cpu_over_wall": busiest,
+            },
+            "settings": {
+                "batch_sizes": list(options.batch_sizes),
+                "repeats": options.repeats,
+                "min_repeats": min(MIN_REPEATS, options.repeats),
+                "warmup": options.warmup,
+                "budget_seconds_per_point": options.budget_s,
+                "keras_call": options.keras_call,
+                "timer": "time.perf_counter, garbage collector off while timing",
+                "inputs": source.describe(),
+            },
+            "models": {
+                m.name: {
+                    "label": m.label,
+                    "source": m.source,
+                    "method": m.method,
+                    "per_event": m.per_event,
+                    "max_batch_particles": m.max_batch,
+                    **m.checks,
+                    **checks.get(m.name, {}),
+                }
+                for m in models
+            },
+            "skipped_models": list(skipped_models),
+            "skipped_points": skipped_points,
+            "warnings": warnings,
+            "rows": rows,
+            "speedup_at_9000": speedup_at(rows, SPEEDUP_BATCH),
         },
-        "versions": _versions(),
-        "threads": {
-            **thread_settings,
-            "threadpools": pools,
-            "one_thread": one_thread,
-            "max_cpu_over_wall": busiest,
-        },
-        "settings": {
-            "batch_sizes": list(options.batch_sizes),
-            "repeats": options.repeats,
-            "min_repeats": min(MIN_REPEATS, options.repeats),
-            "warmup": options.warmup,
-            "budget_seconds_per_point": options.budget_s,
-            "keras_call": options.keras_call,
-            "timer": "time.perf_counter, garbage collector off while timing",
-            "inputs": source.describe(),
-        },
-        "models": {
-            m.name: {
-                "label": m.label,
-                "source": m.source,
-                "method": m.method,
-                "per_event": m.per_event,
-                "max_batch_particles": m.max_batch,
-                **m.checks,
-                **checks.get(m.name, {}),
-            }
-            for m in models
-        },
-        "skipped_models": list(skipped_models),
-        "skipped_points": skipped_points,
-        "warnings": warnings,
-        "rows": rows,
-        "speedup_at_9000": speedup_at(rows, SPEEDUP_BATCH),
-    }
+    )
 
 
 def _warnings(models: Sequence[Benchmarked], busiest: float, one_thread: bool) -> list[str]:

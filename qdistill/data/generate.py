@@ -36,6 +36,7 @@ from qdistill.data import detector, generator
 from qdistill.data.layout import Event, EventWriter
 from qdistill.data.puppi import PuppiParameters, associate_to_pv, puppi_weights
 from qdistill.errors import QdistillError
+from qdistill.progress import progress_bar
 
 VERTEX_Z_SIGMA_MM: Final[float] = 53.0
 VERTEX_Z_MAX_MM: Final[float] = 250.0
@@ -308,7 +309,7 @@ def generate_events(
         puppi=puppi or PuppiParameters(),
     )
     with (
-        _progress_bar(progress) as bar,
+        progress_bar(enabled=progress, with_loss=False, unit="collisions / events") as bar,
         tempfile.TemporaryDirectory(prefix="qdistill-pool-") as scratch,
         atomic_path(output) as tmp,
         _executor(config, workers) as run,
@@ -345,27 +346,6 @@ def _file_attributes(config: RunConfig) -> dict[str, Any]:
         "truth_available": True,
         "gen_available": True,
     }
-
-
-def _progress_bar(enabled: bool) -> Any:
-    """A rich progress bar on standard error (steps done of total, time remaining)."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not enabled,
-    )
 
 
 def _write_pileup_pool(config: RunConfig, run: Any, bar: Any, scratch: Path) -> str:

@@ -14,7 +14,6 @@ Layout of ``firmware_projects/NAME/`` (documented in docs/firmware.md)::
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -24,6 +23,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from qdistill import manifest
 from qdistill.devices import clock_period_ns
 from qdistill.errors import QdistillError
 from qdistill.features import N_FEATURES
@@ -39,9 +39,9 @@ GOLDEN_OUTPUTS: Final[str] = "golden/outputs.dat"
 HLS_DIR: Final[str] = "hls4ml_prj"
 TB_OUTPUTS: Final[str] = "tb_data/tb_output_predictions.dat"
 
-#: The schema tag of project.json: ``format`` names it, ``format_version`` counts its changes.
-PROJECT_FORMAT: Final[str] = "qdistill.firmware_project"
-PROJECT_FORMAT_VERSION: Final[int] = 1
+#: project.json is a manifest (qdistill.manifest) of this kind.
+PROJECT_KIND: Final[str] = "firmware_project"
+PROJECT_VERSION: Final[int] = 1
 #: Digits of the clock period in ns written to project.json and the HLS build script (0.1 ps).
 CLOCK_PERIOD_DIGITS: Final[int] = 4
 
@@ -79,24 +79,13 @@ class ProjectMeta:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object, schema tag first; strict JSON (no NaN)."""
-        return {
-            "format": PROJECT_FORMAT,
-            "format_version": PROJECT_FORMAT_VERSION,
-            **asdict(self),
-            "clock_period_ns": self.clock_period_ns,
-        }
+        body = {**asdict(self), "clock_period_ns": self.clock_period_ns}
+        return manifest.tagged(PROJECT_KIND, PROJECT_VERSION, body)
 
     @classmethod
     def from_json(cls, data: dict[str, Any], source: str) -> ProjectMeta:
         """Check the schema tag and every field's type; QdistillError naming ``source``."""
-        if data.get("format") != PROJECT_FORMAT or data.get("format_version") != (
-            PROJECT_FORMAT_VERSION
-        ):
-            raise QdistillError(
-                f"{source}: not a {PROJECT_FORMAT} version {PROJECT_FORMAT_VERSION} file (format "
-                f"{data.get('format')!r}, version {data.get('format_version')!r}); rerun "
-                "`qdistill convert`"
-            )
+        manifest.check_tag(data, PROJECT_KIND, PROJECT_VERSION, source)
         known = {f.name: f for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         missing = [
@@ -128,18 +117,12 @@ def read_project_meta(project_dir: str | os.PathLike[str]) -> ProjectMeta:
             f"{path}: not a firmware project (no {PROJECT_JSON}); "
             "make one with `qdistill convert MODEL_DIR -o PATH`"
         )
-    try:
-        data = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise QdistillError(f"{meta_path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise QdistillError(f"{meta_path}: expected a JSON object")
-    return ProjectMeta.from_json(data, str(meta_path))
+    return ProjectMeta.from_json(manifest.read_json(meta_path), str(meta_path))
 
 
 def write_project_meta(folder: Path, meta: ProjectMeta) -> None:
     """Write ``folder/project.json`` (the caller makes the folder atomic)."""
-    (folder / PROJECT_JSON).write_text(json.dumps(meta.to_json(), indent=2, allow_nan=False) + "\n")
+    (folder / PROJECT_JSON).write_text(manifest.dumps(meta.to_json()))
 
 
 def compiler_available() -> bool:
@@ -294,10 +277,7 @@ def load_project(path: str | os.PathLike[str], preloaded_model: Any = None) -> F
 def _read_json(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise QdistillError(f"{path}: missing; rerun `qdistill convert`")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise QdistillError(f"{path}: not valid JSON ({exc})") from None
+    data = manifest.read_json(path)
     if not isinstance(data, dict):
         raise QdistillError(f"{path}: expected a JSON object")
     return data

@@ -77,8 +77,7 @@ class SynthReport:
     def from_saved_json(obj: dict[str, Any]) -> SynthReport:
         """The report :meth:`to_saved_json` wrote; ValueError if ``obj`` is not one."""
         kind = manifest.format_name(SAVED_REPORT_KIND)
-        tag = (obj.get(manifest.FORMAT_KEY), obj.get(manifest.VERSION_KEY))
-        if tag != (kind, SAVED_REPORT_VERSION):
+        if not manifest.has_tag(obj, SAVED_REPORT_KIND, SAVED_REPORT_VERSION):
             raise ValueError(f"not a {kind} version {SAVED_REPORT_VERSION} object")
         tag_keys = (manifest.FORMAT_KEY, manifest.VERSION_KEY)
         fields = {k: v for k, v in obj.items() if k not in tag_keys}
