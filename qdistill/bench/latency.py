@@ -320,6 +320,30 @@ def _load_average() -> float | None:
         return None
 
 
+def _host(load_start: float | None) -> dict[str, Any]:
+    """The machine the benchmark ran on, with the 1-minute load before and after."""
+    return {
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": cpu_affinity(),
+        "platform": platform.platform(),
+        "load_average_1min": {"start": load_start, "end": _load_average()},
+    }
+
+
+def _model_entry(model: Benchmarked, checks: dict[str, Any]) -> dict[str, Any]:
+    """One model's bench.json entry: what it is and what was checked on it."""
+    return {
+        "label": model.label,
+        "source": model.source,
+        "method": model.method,
+        "per_event": model.per_event,
+        "max_batch_particles": model.max_batch,
+        **model.checks,
+        **checks,
+    }
+
+
 def run_latency_benchmark(
     models: Sequence[Benchmarked],
     source: ParticleSource,
@@ -358,13 +382,7 @@ def run_latency_benchmark(
         {
             "created_utc": started.isoformat(timespec="seconds"),
             "wall_seconds": (datetime.now(UTC) - started).total_seconds(),
-            "host": {
-                "cpu": _cpu_model(),
-                "cpu_count": os.cpu_count(),
-                "cpu_affinity": cpu_affinity(),
-                "platform": platform.platform(),
-                "load_average_1min": {"start": load_start, "end": _load_average()},
-            },
+            "host": _host(load_start),
             "versions": _versions(),
             "threads": {
                 **thread_settings,
@@ -382,18 +400,7 @@ def run_latency_benchmark(
                 "timer": "time.perf_counter, garbage collector off while timing",
                 "inputs": source.describe(),
             },
-            "models": {
-                m.name: {
-                    "label": m.label,
-                    "source": m.source,
-                    "method": m.method,
-                    "per_event": m.per_event,
-                    "max_batch_particles": m.max_batch,
-                    **m.checks,
-                    **checks.get(m.name, {}),
-                }
-                for m in models
-            },
+            "models": {m.name: _model_entry(m, checks.get(m.name, {})) for m in models},
             "skipped_models": list(skipped_models),
             "skipped_points": skipped_points,
             "warnings": warnings,
