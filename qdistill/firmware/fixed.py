@@ -44,38 +44,43 @@ def quantize(values: npt.ArrayLike, precision: Any) -> npt.NDArray[np.float64]:
     """
     width, integer, signed, rounding, saturation = _fields(precision)
     frac = width - integer
-    scaled = np.asarray(values, dtype=np.float64) * 2.0**frac
-    floor = np.floor(scaled)
-    rem = scaled - floor
-    half = rem == 0.5
+    # one new array, then in place: this runs on every value of the firmware emulator
+    scaled = np.asarray(np.multiply(values, 2.0**frac, dtype=np.float64))
     if rounding == "TRN":
-        raw = floor
+        raw = np.floor(scaled, out=scaled)
     elif rounding == "TRN_ZERO":
-        raw = np.trunc(scaled)
+        raw = np.trunc(scaled, out=scaled)
     elif rounding == "RND":
-        raw = np.floor(scaled + 0.5)
-    elif rounding == "RND_ZERO":
-        raw = np.where(half, np.trunc(scaled), np.floor(scaled + 0.5))
-    elif rounding == "RND_INF":
-        raw = np.where(half, np.where(scaled > 0, floor + 1, floor), np.floor(scaled + 0.5))
-    elif rounding == "RND_MIN_INF":
-        raw = np.where(half, floor, np.floor(scaled + 0.5))
+        scaled += 0.5
+        raw = np.floor(scaled, out=scaled)
+    elif rounding in ("RND_ZERO", "RND_INF", "RND_MIN_INF"):
+        floor = np.floor(scaled)
+        half = scaled - floor == 0.5
+        nearest = np.floor(scaled + 0.5)
+        if rounding == "RND_ZERO":
+            raw = np.where(half, np.trunc(scaled), nearest)
+        elif rounding == "RND_INF":
+            raw = np.where(half, np.where(scaled > 0, floor + 1, floor), nearest)
+        else:
+            raw = np.where(half, floor, nearest)
     elif rounding == "RND_CONV":
-        raw = np.rint(scaled)  # IEEE round-half-to-even
+        raw = np.rint(scaled, out=scaled)  # IEEE round-half-to-even
     else:
         raise ValueError(f"unknown rounding mode {rounding!r}")
 
     lo = -(2.0 ** (width - 1)) if signed else 0.0
     hi = 2.0 ** (width - 1) - 1 if signed else 2.0**width - 1
     if saturation == "WRAP":
-        span = 2.0**width
-        raw = np.mod(raw - lo, span) + lo
+        raw -= lo
+        np.mod(raw, 2.0**width, out=raw)
+        raw += lo
     elif saturation == "SAT":
-        raw = np.clip(raw, lo, hi)
+        np.clip(raw, lo, hi, out=raw)
     elif saturation == "SAT_ZERO":
         raw = np.where((raw < lo) | (raw > hi), 0.0, raw)
     elif saturation == "SAT_SYM":
-        raw = np.clip(raw, -hi if signed else lo, hi)
+        np.clip(raw, -hi if signed else lo, hi, out=raw)
     else:
         raise ValueError(f"unknown saturation mode {saturation!r}")
-    return raw * 2.0**-frac
+    raw *= 2.0**-frac
+    return raw if raw.ndim else raw[()]
