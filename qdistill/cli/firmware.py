@@ -1,4 +1,5 @@
-"""``qdistill convert``, ``csim`` and ``rtl``: the hls4ml project and its two bit-exact checks."""
+"""``qdistill convert``, ``csim``, ``rtl`` and ``emulate``: the hls4ml project, its bit-exact
+checks and its fast emulation."""
 
 from __future__ import annotations
 
@@ -138,4 +139,65 @@ def rtl(
             f"{result.project}: RTL differs from the C simulation for "
             f"{result.particles - result.csim_exact} of {result.particles} particles"
             + (detail if first else "")
+        )
+
+
+def emulate(
+    project_path: ProjectArgument = Path(DEFAULT_PROJECT),
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Event file whose every particle goes through the emulated firmware; without "
+            "it, only the golden inputs are checked.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="HDF5 file for the per-particle firmware weights (with --data)."
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Bit-exact NumPy emulation of the firmware: golden check, and weights for an event file."""
+    from qdistill.firmware.emulate import ProjectEmulator, check_golden, emulate_file
+    from qdistill.firmware.project import load_project
+
+    if output is not None and data is None:
+        fail("-o needs --data: the golden check writes no weights")
+    if data is not None:
+        from qdistill.data.layout import EventFile
+
+        EventFile(data).close()  # a wrong layout fails before the hls4ml conversion
+    emulator = ProjectEmulator.load(load_project(project_path))
+    check = check_golden(emulator)
+    result = {"project": check.project, **check.to_json(), "golden_particles": check.particles}
+    if not check.golden_match:
+        if json_output:
+            print_json(result)
+        first = check.mismatches[0]
+        fail(
+            f"{check.project}: the emulator differs from the golden outputs for "
+            f"{check.particles - check.golden_exact} of {check.particles} particles (first: "
+            f"particle {first['index']}: emulator {first['emulator']:g}, golden "
+            f"{first['golden']:g}); no weights written"
+        )
+    if data is not None:
+        run = emulate_file(emulator, data, output, progress=not json_output)
+        result.update(run.to_json())
+    if json_output:
+        print_json(result)
+        return
+    typer.echo(
+        f"{check.project}: {check.golden_exact}/{check.particles} golden outputs reproduced bit "
+        f"for bit; {check.particles_per_second:.0f} particles/s"
+    )
+    if data is not None:
+        typer.echo(
+            f"{data}: {result['particles']} particles of {result['events']} events; emulator "
+            f"{result['particles_per_second']:.0f} particles/s, "
+            f"{result['end_to_end_particles_per_second']:.0f} particles/s with reading, "
+            "preprocessing and the input quantizer"
+            + (f"; weights in {output}" if output is not None else "")
         )
