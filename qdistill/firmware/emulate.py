@@ -163,7 +163,10 @@ def _dense_plan(layer: DenseSpec, b: Bounds) -> tuple[list[Step], Bounds, LayerP
 
             steps.append(dense)
         fits = bool(np.all(low >= accum.low) and np.all(high <= accum.high))
-        after = Bounds(fa, low, high) if fits else _type_bounds(accum, w.shape[1])
+        if path == "float64" or fits:  # the sums as they are: the accum cast below wraps them
+            after = Bounds(fa, low, high)
+        else:  # already wrapped into accum_t in integers
+            after = _type_bounds(accum, w.shape[1])
     else:
         product_bits = float(np.log2(max(float(np.max(mag)), 2.0**-1074)) + b.frac)
         product_bits += float(np.log2(max(float(np.max(np.abs(w))), 2.0**-1074)) + fw)
