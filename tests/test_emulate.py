@@ -93,6 +93,8 @@ def test_emulator_reproduces_every_golden_output(reference: ProjectEmulator) -> 
     golden = reference.project.golden_outputs()
     assert len(np.unique(golden)) > 50  # of the 256 values of ufixed<8,0>: not a handful
     assert check.dense_paths == ["float64", "float64", "float64"]
+    # |inputs| <= 8 keeps every sum of the reference below 2**24 LSBs: float32 blocks
+    assert check.float32_input_limit == 8.0
     assert check.particles_per_second > 0
 
 
@@ -155,6 +157,7 @@ def test_emulator_equals_c_simulation_on_preprocessed_particles(
     features = _synthetic_features(3000, seed=5)
     inputs = reference.firmware_inputs(features)
     outputs = reference.run_features(features)
+    assert reference.emulator.float32_particles > len(features) // 2  # the fast path is checked
     np.testing.assert_array_equal(outputs, run_csim(compiled, inputs))
     assert len(np.unique(outputs)) > 50
 
@@ -254,6 +257,31 @@ def test_overflowing_accumulators_wrap_like_the_c_code(accum: FixedType) -> None
     assert np.mean(np.abs(x @ layer.weights) >= 2.0 ** (accum.integer - 1)) > 0.2  # they wrap
     np.testing.assert_array_equal(emulate_network(spec, x), expected)
     np.testing.assert_array_equal(emulate(spec, x, latency_cutoff=4), expected)
+
+
+def test_float32_blocks_are_exact_and_used_only_inside_their_input_box() -> None:
+    rng = np.random.default_rng(8)
+    accum = FixedType(True, 40, 22)  # 18 fractional bits: the products (11 + 7) are exact
+    layer = DenseSpec("d", _dyadic(rng, (16, 6), 4.0, 7), np.zeros(6), accum, accum)
+    spec = NetworkSpec(16, FixedType(True, 16, 5, "RND_CONV", "SAT"), [layer])
+    emulator = Emulator(spec, block=10_000)
+    # the largest 2**m with 2**m * max_j sum_i |w_ij| below 2**24 product LSBs (2**-18)
+    column_sums = float(np.max(np.abs(layer.weights).sum(axis=0)))
+    limit = emulator.float32_input_limit
+    assert limit is not None and limit * column_sums * 2.0**18 < 2.0**24
+    assert 2 * limit * column_sums * 2.0**18 >= 2.0**24
+    inside = cast_values(rng.uniform(-limit, limit, (3000, 16)), spec.input_type)
+    np.testing.assert_array_equal(emulator.run(inside), _exact_dense(layer, inside, 11))
+    assert emulator.float32_particles == len(inside)
+    full = _inputs(spec, 3000)
+    expected = _exact_dense(layer, full, 11)
+    np.testing.assert_array_equal(emulator.run(full), expected)
+    assert emulator.float32_particles == 0
+    # outside the box float32 loses bits: the box is what makes the fast path exact
+    y = full.astype(np.float32)
+    for step in emulator._fast_steps:
+        y = step(y)
+    assert np.any(y != expected)
 
 
 def test_products_rounded_into_a_narrow_accumulator_are_cast_one_by_one() -> None:

@@ -36,7 +36,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdistill.errors import QdistillError
-from qdistill.firmware.rtl_fixed import FLOAT64_EXACT_BITS, FixedType, cast_values
+from qdistill.firmware.rtl_fixed import (
+    FLOAT32_EXACT_BITS,
+    FLOAT64_EXACT_BITS,
+    FixedType,
+    cast_values,
+)
 from qdistill.firmware.rtl_network import (
     SIGMOID_INPUT_RANGE,
     ActivationSpec,
@@ -51,14 +56,45 @@ if TYPE_CHECKING:
     from qdistill.firmware.project import FirmwareProject
 
 #: Particles evaluated at a time: small enough that the intermediates stay in the CPU cache.
-DEFAULT_BLOCK: Final[int] = 512
+DEFAULT_BLOCK: Final[int] = 1024
 #: Elements of the (block, n_in, n_out) product array of a dense layer whose products round.
 PRODUCT_ELEMENTS: Final[int] = 1 << 21
 FLOAT64_LIMIT: Final[float] = 2.0**FLOAT64_EXACT_BITS
+FLOAT32_LIMIT: Final[float] = 2.0**FLOAT32_EXACT_BITS
 INT64_LIMIT: Final[float] = 2.0**63
 MAX_REPORTED_MISMATCHES: Final[int] = 10
 
 Step = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """The float type a plan computes in and the integers (in LSBs) it holds exactly."""
+
+    name: str
+    dtype: type[np.floating[Any]]
+    limit: float
+
+
+FLOAT64: Final = Arithmetic("float64", np.float64, FLOAT64_LIMIT)
+#: Twice the BLAS speed; used on the blocks whose inputs lie in a box where every sum fits 24 bits.
+FLOAT32: Final = Arithmetic("float32", np.float32, FLOAT32_LIMIT)
+
+
+class _NotExactError(QdistillError):
+    """A layer cannot be evaluated exactly in the arithmetic asked for."""
+
+
+def _refuse(arith: Arithmetic, message: str) -> _NotExactError | QdistillError:
+    """float64 refusals reach the user; float32 ones only mean "no fast path here"."""
+    return _NotExactError(message) if arith is FLOAT32 else QdistillError(message)
+
+
+def _as_exact(values: NDArray[np.float64], arith: Arithmetic, what: str) -> NDArray[np.floating]:
+    converted = values.astype(arith.dtype)
+    if not np.array_equal(converted, values):
+        raise _refuse(arith, f"{what} are not exact in {arith.name}")
+    return converted
 
 
 @dataclass(frozen=True)
@@ -126,7 +162,9 @@ class LayerPlan:
     bound_bits: float = 0.0  # log2 of the largest integer the path must hold exactly
 
 
-def _dense_plan(layer: DenseSpec, b: Bounds) -> tuple[list[Step], Bounds, LayerPlan]:
+def _dense_plan(
+    layer: DenseSpec, b: Bounds, arith: Arithmetic = FLOAT64
+) -> tuple[list[Step], Bounds, LayerPlan]:
     accum, fa = layer.accum, layer.accum.fractional
     w, bias = np.asarray(layer.weights, np.float64), np.asarray(layer.bias, np.float64)
     fw = fraction_bits(w)
@@ -139,15 +177,19 @@ def _dense_plan(layer: DenseSpec, b: Bounds) -> tuple[list[Step], Bounds, LayerP
     if products_exact:
         # every partial sum is a multiple of 2**-(frac + fw), the total of 2**-fa; in accum LSBs:
         bound = float(np.max(np.abs(w).T @ mag + np.abs(bias))) * 2.0**fa
-        path = "float64" if bound < FLOAT64_LIMIT else "int64"
-        if path == "float64":
+        path = arith.name if bound < arith.limit else "int64"
+        if path == arith.name:
+            w_a = _as_exact(w, arith, f"layer {layer.name}: weights")
+            bias_a = _as_exact(bias, arith, f"layer {layer.name}: biases")
 
             def dense(x: NDArray[np.float64]) -> NDArray[np.float64]:
-                acc = x @ w
-                acc += bias
+                acc = x @ w_a
+                acc += bias_a
                 return acc
 
             steps.append(dense)
+        elif arith is FLOAT32:
+            raise _NotExactError(f"layer {layer.name}: sums need 2**{np.log2(bound):.1f} LSBs")
         else:
             if bound >= INT64_LIMIT or accum.width > FLOAT64_EXACT_BITS:
                 raise QdistillError(
@@ -164,10 +206,12 @@ def _dense_plan(layer: DenseSpec, b: Bounds) -> tuple[list[Step], Bounds, LayerP
 
             steps.append(dense)
         fits = bool(np.all(low >= accum.low) and np.all(high <= accum.high))
-        if path == "float64" or fits:  # the sums as they are: the accum cast below wraps them
+        if path == arith.name or fits:  # the sums as they are: the accum cast below wraps them
             after = Bounds(fa, low, high)
         else:  # already wrapped into accum_t in integers
             after = _type_bounds(accum, w.shape[1])
+    elif arith is FLOAT32:
+        raise _NotExactError(f"layer {layer.name}: products round in {accum}")
     else:
         product_bits = float(np.log2(max(float(np.max(mag)), 2.0**-1074)) + b.frac)
         product_bits += float(np.log2(max(float(np.max(np.abs(w))), 2.0**-1074)) + fw)
@@ -205,33 +249,40 @@ def _dense_plan(layer: DenseSpec, b: Bounds) -> tuple[list[Step], Bounds, LayerP
     return steps, after, plan
 
 
-def _scale_plan(layer: ScaleSpec, b: Bounds) -> tuple[list[Step], Bounds, LayerPlan]:
+def _scale_plan(
+    layer: ScaleSpec, b: Bounds, arith: Arithmetic = FLOAT64
+) -> tuple[list[Step], Bounds, LayerPlan]:
     scale, bias = np.asarray(layer.scale, np.float64), np.asarray(layer.bias, np.float64)
     frac = max(b.frac + fraction_bits(scale), fraction_bits(bias))
     bound = float(np.max(b.magnitude * np.abs(scale) + np.abs(bias))) * 2.0**frac
-    if bound >= FLOAT64_LIMIT:
-        raise QdistillError(
+    if bound >= arith.limit:
+        raise _refuse(
+            arith,
             f"layer {layer.name}: x * scale + bias needs 2**{np.log2(bound):.0f} LSBs, more than "
-            "float64 holds exactly; narrow the BatchNormalization types"
+            f"{arith.name} holds exactly; narrow the BatchNormalization types",
         )
     lows, highs = b.low * scale + bias, b.high * scale + bias
     after = Bounds(frac, np.minimum(lows, highs), np.maximum(lows, highs))
+    scale_a = _as_exact(scale, arith, f"layer {layer.name}: scales")
+    bias_a = _as_exact(bias, arith, f"layer {layer.name}: biases")
 
     def affine(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        return x * scale + bias
+        return x * scale_a + bias_a
 
     cast, after = _cast_step(after, layer.result)
     steps = [affine] if cast is None else [affine, cast]
     casts = [] if cast is None else [str(layer.result)]
-    return steps, after, LayerPlan(layer.name, "scale", "float64", True, casts, np.log2(bound))
+    return steps, after, LayerPlan(layer.name, "scale", arith.name, True, casts, np.log2(bound))
 
 
 def _activation_plan(
-    layer: ActivationSpec, b: Bounds, last: bool
+    layer: ActivationSpec, b: Bounds, last: bool, arith: Arithmetic = FLOAT64
 ) -> tuple[list[Step], Bounds, LayerPlan]:
     """relu (folded into a following unsigned saturating cast unless it gives the outputs: the
     cast alone returns -0.0 for small negative values) or linear, then the result cast."""
     t = layer.result
+    if t.width > FLOAT32_EXACT_BITS and arith is FLOAT32:
+        raise _NotExactError(f"layer {layer.name}: {t} is wider than float32 holds")
     steps: list[Step] = []
     if layer.kind == "relu":
         b = Bounds(b.frac, np.maximum(b.low, 0.0), np.maximum(b.high, 0.0))
@@ -248,15 +299,17 @@ def _activation_plan(
     if cast is not None:
         steps.append(cast)
     casts = [] if cast is None else [str(t)]
-    return steps, after, LayerPlan(layer.name, layer.kind, "float64", True, casts)
+    return steps, after, LayerPlan(layer.name, layer.kind, arith.name, True, casts)
 
 
-def _sigmoid_plan(layer: SigmoidSpec, b: Bounds) -> tuple[list[Step], Bounds, LayerPlan]:
-    table = np.asarray(layer.table, np.float64)
+def _sigmoid_plan(
+    layer: SigmoidSpec, b: Bounds, arith: Arithmetic = FLOAT64
+) -> tuple[list[Step], Bounds, LayerPlan]:
+    table = np.asarray(layer.table, np.float64)  # float64 whatever the arithmetic: it is output
     n = len(table)
     per_unit = n // int(SIGMOID_INPUT_RANGE)  # n / 16: an integer (extract_network checks it)
-    if float(np.max(b.magnitude)) * per_unit * 2.0**b.frac >= FLOAT64_LIMIT:
-        raise QdistillError(f"layer {layer.name}: sigmoid inputs too wide to index exactly")
+    if float(np.max(b.magnitude)) * per_unit * 2.0**b.frac >= arith.limit:
+        raise _refuse(arith, f"layer {layer.name}: sigmoid inputs too wide to index exactly")
 
     def lookup(x: NDArray[np.float64]) -> NDArray[np.float64]:
         index = (x * per_unit).astype(np.int64)  # exact product; astype truncates toward zero
@@ -277,29 +330,69 @@ def _blas_threads() -> Any:
     return ThreadpoolController()
 
 
+def _compile(
+    spec: NetworkSpec, bounds: Bounds, arith: Arithmetic
+) -> tuple[list[Step], list[LayerPlan], int]:
+    """Exact steps of ``spec`` for inputs within ``bounds``, their plans and the output count."""
+    all_steps: list[Step] = []
+    plans: list[LayerPlan] = []
+    for k, layer in enumerate(spec.layers):
+        if isinstance(layer, DenseSpec):
+            steps, bounds, plan = _dense_plan(layer, bounds, arith)
+        elif isinstance(layer, ScaleSpec):
+            steps, bounds, plan = _scale_plan(layer, bounds, arith)
+        elif isinstance(layer, ActivationSpec):
+            last = k == len(spec.layers) - 1
+            steps, bounds, plan = _activation_plan(layer, bounds, last, arith)
+        else:
+            steps, bounds, plan = _sigmoid_plan(layer, bounds, arith)
+        all_steps += steps
+        plans.append(plan)
+    return all_steps, plans, len(bounds.low)
+
+
+def _float32_plan(spec: NetworkSpec) -> tuple[float, list[Step], list[LayerPlan]] | None:
+    """The widest input box [-2**m, 2**m] in which the whole network is exact in float32.
+
+    Returns (2**m, steps, plans), or None when no box of at least one input LSB works.
+    """
+    t = spec.input_type
+    if t.width > FLOAT32_EXACT_BITS:
+        return None
+    top = max(abs(t.low), abs(t.high))
+    limit = 2.0 ** int(np.ceil(np.log2(top))) if top > 0 else 0.0
+    while limit >= 2.0**-t.fractional:
+        low, high = max(t.low, -limit), min(t.high, limit)
+        box = Bounds(t.fractional, np.full(spec.n_inputs, low), np.full(spec.n_inputs, high))
+        try:
+            steps, plans, _ = _compile(spec, box, FLOAT32)
+        except _NotExactError:
+            limit /= 2
+            continue
+        return limit, steps, plans
+    return None
+
+
 class Emulator:
-    """A :class:`NetworkSpec` compiled into exact array steps; call :meth:`run` on inputs."""
+    """A :class:`NetworkSpec` compiled into exact array steps; call :meth:`run` on inputs.
+
+    Two compilations of the same layers: float64 (int64 where needed) for any input of the input
+    type, and float32 for the blocks whose inputs all lie within ``float32_input_limit`` in
+    magnitude, a box derived from the same bounds analysis so that every sum there fits 24 bits.
+    """
 
     def __init__(self, spec: NetworkSpec, block: int = DEFAULT_BLOCK) -> None:
         if block < 1:
             raise QdistillError(f"block must be a positive number of particles, not {block}")
         self.spec = spec
         self.block = block
-        self.plans: list[LayerPlan] = []
-        self._steps: list[Step] = []
         bounds = _type_bounds(spec.input_type, spec.n_inputs)
-        for k, layer in enumerate(spec.layers):
-            if isinstance(layer, DenseSpec):
-                steps, bounds, plan = _dense_plan(layer, bounds)
-            elif isinstance(layer, ScaleSpec):
-                steps, bounds, plan = _scale_plan(layer, bounds)
-            elif isinstance(layer, ActivationSpec):
-                steps, bounds, plan = _activation_plan(layer, bounds, k == len(spec.layers) - 1)
-            else:
-                steps, bounds, plan = _sigmoid_plan(layer, bounds)
-            self._steps += steps
-            self.plans.append(plan)
-        self.n_outputs = len(bounds.low)
+        self._steps, self.plans, self.n_outputs = _compile(spec, bounds, FLOAT64)
+        fast = _float32_plan(spec)
+        self.float32_input_limit: float | None = None if fast is None else fast[0]
+        self._fast_steps: list[Step] = [] if fast is None else fast[1]
+        self.float32_plans: list[LayerPlan] = [] if fast is None else fast[2]
+        self.float32_particles = 0  # particles the last run() evaluated in float32
 
     @property
     def dense_paths(self) -> list[str]:
@@ -318,6 +411,7 @@ class Emulator:
                 f"emulator inputs have shape {x.shape}; expected (n, {self.spec.n_inputs})"
             )
         out = np.empty((len(x), self.n_outputs), dtype=np.float64)
+        self.float32_particles = 0
         # one BLAS thread: the block matrices are too small for threads to pay (they cost 8x here)
         with _blas_threads().limit(limits=1, user_api="blas"):
             self._run_blocks(x, out)
@@ -332,7 +426,13 @@ class Emulator:
                     f"emulator input row {bad} is NaN or infinite; the firmware needs finite inputs"
                 )
             y = cast_values(chunk, self.spec.input_type)
-            for step in self._steps:
+            steps = self._steps
+            limit = self.float32_input_limit
+            if limit is not None and len(y) and float(np.max(np.abs(y))) <= limit:
+                y = y.astype(np.float32)  # exact: the input type is at most 24 bits wide
+                steps = self._fast_steps
+                self.float32_particles += len(y)
+            for step in steps:
                 y = step(y)
             out[start : start + len(chunk)] = y
 
@@ -430,6 +530,7 @@ class GoldenCheck:
     seconds: float
     particles_per_second: float
     dense_paths: list[str]
+    float32_input_limit: float | None  # blocks with every |input| <= this run in float32
     mismatches: list[dict[str, float]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -467,6 +568,7 @@ def check_golden(emulator: ProjectEmulator) -> GoldenCheck:
         seconds=round(seconds, 4),
         particles_per_second=round(len(repeated) / seconds, 1) if seconds > 0 else 0.0,
         dense_paths=emulator.emulator.dense_paths,
+        float32_input_limit=emulator.emulator.float32_input_limit,
         mismatches=mismatches,
     )
 
@@ -496,6 +598,7 @@ class FileRun:
     total_seconds: float
     particles_per_second: float  # emulator alone
     end_to_end_particles_per_second: float
+    float32_particles: int  # evaluated on the float32 path (the rest in float64/int64)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -527,6 +630,7 @@ def emulate_file(
         raise QdistillError(f"-o {output} would overwrite the event file; choose another path")
     t_start = time.perf_counter()
     emulate_seconds = 0.0
+    float32_particles = 0
     with EventFile(data) as events, contextlib.ExitStack() as stack:
         n = events.n_particles
         dataset: Any = None
@@ -566,6 +670,7 @@ def emulate_file(
             t0 = time.perf_counter()
             weights = emulator.run_inputs(inputs)
             emulate_seconds += time.perf_counter() - t0
+            float32_particles += emulator.emulator.float32_particles
             if dataset is not None:
                 dataset[start : start + len(weights)] = weights
             bar.advance(task, len(weights))
@@ -580,6 +685,7 @@ def emulate_file(
         total_seconds=round(total, 3),
         particles_per_second=round(n / emulate_seconds, 1) if emulate_seconds > 0 else 0.0,
         end_to_end_particles_per_second=round(n / total, 1) if total > 0 else 0.0,
+        float32_particles=float32_particles,
     )
 
 

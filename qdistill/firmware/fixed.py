@@ -44,8 +44,10 @@ def quantize(values: npt.ArrayLike, precision: Any) -> npt.NDArray[np.float64]:
     """
     width, integer, signed, rounding, saturation = _fields(precision)
     frac = width - integer
-    # one new array, then in place: this runs on every value of the firmware emulator
-    scaled = np.asarray(np.multiply(values, 2.0**frac, dtype=np.float64))
+    # one new array, then in place: this runs on every value of the firmware emulator. float32
+    # arrays stay float32 (the emulator's fast path, which proves its values fit 24 bits).
+    dtype = np.float32 if getattr(values, "dtype", None) == np.float32 else np.float64
+    scaled = np.asarray(np.multiply(values, 2.0**frac, dtype=dtype))
     if rounding == "TRN":
         raw = np.floor(scaled, out=scaled)
     elif rounding == "TRN_ZERO":
@@ -75,11 +77,13 @@ def quantize(values: npt.ArrayLike, precision: Any) -> npt.NDArray[np.float64]:
         np.mod(raw, 2.0**width, out=raw)
         raw += lo
     elif saturation == "SAT":
-        np.clip(raw, lo, hi, out=raw)
+        np.maximum(raw, lo, out=raw)  # np.clip costs 20 us of Python per call
+        np.minimum(raw, hi, out=raw)
     elif saturation == "SAT_ZERO":
         raw = np.where((raw < lo) | (raw > hi), 0.0, raw)
     elif saturation == "SAT_SYM":
-        np.clip(raw, -hi if signed else lo, hi, out=raw)
+        np.maximum(raw, -hi if signed else lo, out=raw)
+        np.minimum(raw, hi, out=raw)
     else:
         raise ValueError(f"unknown saturation mode {saturation!r}")
     raw *= 2.0**-frac

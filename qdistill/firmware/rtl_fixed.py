@@ -26,6 +26,7 @@ from qdistill.firmware.fixed import quantize
 SUPPORTED_ROUNDING = ("TRN", "RND", "RND_CONV")
 SUPPORTED_SATURATION = ("WRAP", "SAT", "SAT_SYM")
 FLOAT64_EXACT_BITS = 53  # every value of a type up to this wide is exact in float64
+FLOAT32_EXACT_BITS = 24  # ... and in float32
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,18 @@ class FixedType:
 
 
 def cast_values(values: NDArray[np.floating] | float, t: FixedType) -> NDArray[np.float64]:
-    """Convert values to ``t`` as an ``ap_fixed`` assignment from ``double`` does (float64 out).
+    """Convert values to ``t`` as an ``ap_fixed`` assignment from ``double`` does.
+
+    float64 out; float32 in gives float32 out when ``t`` is at most 24 bits wide (then exact).
 
     Delegates to :func:`qdistill.firmware.fixed.quantize`, the project's one NumPy ``ap_fixed``.
     Types wider than float64 can hold (e.g. hls4ml's ``ap_ufixed<127,1>`` sigmoid result under
     ``bit_exact``) are accepted only where the conversion is the identity.
     """
-    x = np.asarray(values, dtype=np.float64)
+    x = np.asarray(values)
+    if x.dtype == np.float32 and t.width <= FLOAT32_EXACT_BITS:
+        return quantize(x, t)  # every value of t is exact in float32: stay in float32
+    x = x.astype(np.float64, copy=False)
     if t.width <= FLOAT64_EXACT_BITS:
         return quantize(x, t)
     scaled = x * 2.0**t.fractional  # exact: a power-of-two scaling
