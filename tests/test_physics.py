@@ -214,6 +214,10 @@ def test_cli_evaluate_json_and_errors(synthetic: Path, tmp_path: Path) -> None:
     assert bad.stderr.strip().startswith("qdistill: error:") and "none.h5" in bad.stderr
     bad = runner.invoke(app, [*args, "--project", str(tmp_path)])
     assert bad.exit_code == 1 and "not a firmware project" in bad.stderr
+    bad = runner.invoke(app, [*args, "--firmware-engine", "gpu"])
+    assert bad.exit_code == 1 and "--firmware-engine 'gpu' is not one of emulator, csim" in (
+        bad.stderr
+    )
 
 
 def test_evaluate_without_generator_particles_says_so(tmp_path: Path) -> None:

@@ -116,3 +116,17 @@ def test_evaluate_with_qdistillnet_and_its_firmware(
         assert summary[key]["qdistillnet_firmware"] == pytest.approx(
             summary[key]["qdistillnet"], abs=0.02
         )
+    assert summary["firmware_engine"] == "emulator"
+    # the C simulation gives the same bits, so the same figures to the last digit
+    by_csim = evaluate(
+        labelled,
+        tmp_path / "eval_csim",
+        project_dir=project,
+        firmware_engine="csim",
+        max_events=4,
+        n_bootstrap=10,
+        make_plots=False,
+    )
+    assert by_csim["firmware_engine"] == "csim"
+    for key in ("met_resolution", "jet_resolution", "accuracy", "met_response_median"):
+        assert by_csim[key]["qdistillnet_firmware"] == summary[key]["qdistillnet_firmware"]

@@ -9,6 +9,7 @@ import typer
 
 from qdistill.cli._common import JsonOption, print_json
 from qdistill.physics.resolution import DEFAULT_BOOTSTRAP_SEED
+from qdistill.physics.weightings import DEFAULT_FIRMWARE_ENGINE
 
 
 def evaluate(
@@ -34,10 +35,19 @@ def evaluate(
         Path | None,
         typer.Option(
             "--project",
-            help="Firmware project (qdistill convert) whose C simulation gives the firmware "
-            "weights; its own preprocessing.json prepares the inputs.",
+            help="Firmware project (qdistill convert) that gives the firmware weights; its own "
+            "preprocessing.json prepares the inputs.",
         ),
     ] = None,
+    firmware_engine: Annotated[
+        str,
+        typer.Option(
+            "--firmware-engine",
+            help="How the firmware weights are computed: emulator (bit-exact NumPy emulation, "
+            "checked on the golden vectors first) or csim (the hls4ml C simulation, hundreds of "
+            "times slower).",
+        ),
+    ] = DEFAULT_FIRMWARE_ENGINE,
     max_events: Annotated[
         int | None, typer.Option("--max-events", help="Evaluate only the first N events.")
     ] = None,
@@ -69,6 +79,7 @@ def evaluate(
             distillnet_dir=distillnet,
             qdistillnet_dir=qdistillnet,
             project_dir=project,
+            firmware_engine=firmware_engine,
             max_events=max_events,
             seed=seed,
             progress=on_progress,

@@ -37,7 +37,13 @@ from qdistill.physics.resolution import (
     Responses,
     bootstrap_resolutions,
 )
-from qdistill.physics.weightings import WEIGHTING_NAMES, Weighting, build_weightings
+from qdistill.physics.weightings import (
+    DEFAULT_FIRMWARE_ENGINE,
+    WEIGHTING_NAMES,
+    Weighting,
+    build_weightings,
+    check_firmware_engine,
+)
 
 PathLike = str | os.PathLike[str]
 #: A candidate counts as from the primary collision (figure 3) when its truth fraction exceeds this.
@@ -137,6 +143,7 @@ def evaluate(
     distillnet_dir: PathLike | None = None,
     qdistillnet_dir: PathLike | None = None,
     project_dir: PathLike | None = None,
+    firmware_engine: str = DEFAULT_FIRMWARE_ENGINE,
     max_events: int | None = None,
     seed: int = DEFAULT_BOOTSTRAP_SEED,
     n_bootstrap: int = N_BOOTSTRAP,
@@ -146,7 +153,9 @@ def evaluate(
 ) -> dict[str, Any]:
     """Evaluate every available weighting on the events of ``data_path``; write ``out_dir``.
 
-    Weightings whose model is not given are skipped (``summary["skipped"]`` says why);
+    The firmware weighting (``project_dir``) is computed by ``firmware_engine``: "emulator"
+    (bit-exact, default) or "csim" (the hls4ml C simulation). Weightings whose model is not
+    given are skipped (``summary["skipped"]`` says why);
     ``extra_weightings`` adds weightings under new names (a function from a block of events to one
     weight array per event). ``seed`` seeds the bootstrap of ``n_bootstrap`` resamples.
     ``progress(done, total)`` is called once the inputs are checked and after every block.
@@ -155,6 +164,7 @@ def evaluate(
     """
     if max_events is not None and max_events <= 0:
         raise QdistillError(f"--max-events must be positive, got {max_events}")
+    check_firmware_engine(firmware_engine)
     if n_bootstrap < 2:
         raise QdistillError(f"the bootstrap needs at least 2 resamples, got {n_bootstrap}")
     out = Path(out_dir)
@@ -170,6 +180,7 @@ def evaluate(
             distillnet_dir=distillnet_dir,
             qdistillnet_dir=qdistillnet_dir,
             project_dir=project_dir,
+            firmware_engine=firmware_engine,
         )
         for name, fn in (extra_weightings or {}).items():
             if name in chosen:
@@ -180,7 +191,10 @@ def evaluate(
     summary = manifest.tagged(
         SUMMARY_KIND,
         SUMMARY_VERSION,
-        _summarise(acc, list(chosen), skipped, Path(data_path), seed, n_bootstrap),
+        {
+            **_summarise(acc, list(chosen), skipped, Path(data_path), seed, n_bootstrap),
+            "firmware_engine": firmware_engine if "qdistillnet_firmware" in chosen else None,
+        },
     )
     process = attrs.get("process")
     rlabel = f"{process + ', ' if isinstance(process, str) else ''}"

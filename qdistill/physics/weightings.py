@@ -6,9 +6,10 @@ A weighting is a function from a block of events to one weight array (n,) per ev
 - ``teacher``: the soft labels stored in the file (``qdistill teacher label``), or the teacher
   model in ``--teacher DIR`` run on every event;
 - ``distillnet``, ``qdistillnet``: the trained students (``qdistill train``) run on the features;
-- ``qdistillnet_firmware``: the C simulation of the hls4ml project in ``--project DIR`` on the
-  candidates preprocessed and quantized as the project's golden inputs are, i.e. the numbers the
-  FPGA would compute;
+- ``qdistillnet_firmware``: the hls4ml project in ``--project DIR`` on the candidates
+  preprocessed and quantized as the project's golden inputs are, i.e. the numbers the FPGA would
+  compute: by the bit-exact NumPy emulator (``qdistill emulate``) by default, or by the hls4ml C
+  simulation itself (``firmware_engine="csim"``, hundreds of times slower);
 - ``truth``: the truth fraction (the primary collision's share of each candidate's energy), the
   upper bound of any pileup mitigation.
 
@@ -39,6 +40,10 @@ WEIGHTING_NAMES: Final[tuple[str, ...]] = (
     "qdistillnet_firmware",
     "truth",
 )
+
+#: How the firmware weighting is computed: the emulator by default, the C simulation to cross-check.
+FIRMWARE_ENGINES: Final[tuple[str, ...]] = ("emulator", "csim")
+DEFAULT_FIRMWARE_ENGINE: Final[str] = FIRMWARE_ENGINES[0]
 
 Weighting = Callable[[Sequence[Event]], list[npt.NDArray[np.float64]]]
 PathLike = str | os.PathLike[str]
@@ -107,27 +112,49 @@ def student_model(model_dir: PathLike, name: str) -> Weighting:
     return weigh
 
 
-def firmware_csim(project_dir: PathLike) -> Weighting:
-    """The C simulation of the firmware project in ``project_dir``.
+def check_firmware_engine(engine: str) -> None:
+    """Refuse an engine name that is not in :data:`FIRMWARE_ENGINES`."""
+    if engine not in FIRMWARE_ENGINES:
+        raise QdistillError(
+            f"--firmware-engine {engine!r} is not one of {', '.join(FIRMWARE_ENGINES)}"
+        )
+
+
+def firmware(project_dir: PathLike, engine: str = DEFAULT_FIRMWARE_ENGINE) -> Weighting:
+    """The firmware project in ``project_dir``, emulated bit for bit or C-simulated.
 
     The features go through the preprocessing stored in the project (the student's, copied by
     ``qdistill convert``) and the model's input quantizer, exactly as the project's golden inputs
-    are made, so the outputs are the bits the FPGA would produce for these candidates.
+    are made, so the outputs are the bits the FPGA would produce for these candidates. The
+    emulator must reproduce the project's golden outputs first.
     """
-    from qdistill.firmware.csim import run_csim
+    from qdistill.firmware.emulate import ProjectEmulator, check_golden
     from qdistill.firmware.project import load_project
-    from qdistill.firmware.reference import quantize_inputs
-    from qdistill.student.preprocessing import Preprocessing
 
+    check_firmware_engine(engine)
     project = load_project(Path(project_dir))
-    preprocess = Preprocessing.load(project.path)
-    model, structure = project.keras_model(), project.structure()
+    emulator = ProjectEmulator.load(project)
+    if engine == "csim":
+        from qdistill.firmware.csim import run_csim
 
-    def weigh(events: Sequence[Event]) -> list[npt.NDArray[np.float64]]:
-        inputs = quantize_inputs(model, structure, preprocess(_block_features(events)))
-        return split_block(run_csim(project, inputs), events, "qdistillnet_firmware")
+        def by_csim(events: Sequence[Event]) -> list[npt.NDArray[np.float64]]:
+            inputs = emulator.firmware_inputs(_block_features(events))
+            return split_block(run_csim(project, inputs), events, "qdistillnet_firmware")
 
-    return weigh
+        return by_csim
+    check = check_golden(emulator)
+    if not check.golden_match:
+        raise QdistillError(
+            f"{project.path}: the emulator reproduces {check.golden_exact} of {check.particles} "
+            "golden outputs; run `qdistill emulate` on it, or evaluate with the C simulation"
+        )
+
+    def by_emulator(events: Sequence[Event]) -> list[npt.NDArray[np.float64]]:
+        return split_block(
+            emulator.run_features(_block_features(events)), events, "qdistillnet_firmware"
+        )
+
+    return by_emulator
 
 
 def build_weightings(
@@ -137,6 +164,7 @@ def build_weightings(
     distillnet_dir: PathLike | None = None,
     qdistillnet_dir: PathLike | None = None,
     project_dir: PathLike | None = None,
+    firmware_engine: str = DEFAULT_FIRMWARE_ENGINE,
 ) -> tuple[dict[str, Weighting], dict[str, str]]:
     """The weightings that can be computed, in :data:`WEIGHTING_NAMES` order, and for each one
     left out the reason. Soft labels stored in the file take precedence over ``teacher_dir``."""
@@ -157,7 +185,7 @@ def build_weightings(
     else:
         skipped["qdistillnet"] = "no --qdistillnet model given"
     if project_dir is not None:
-        chosen["qdistillnet_firmware"] = firmware_csim(project_dir)
+        chosen["qdistillnet_firmware"] = firmware(project_dir, firmware_engine)
     else:
         skipped["qdistillnet_firmware"] = "no --project firmware project given"
     chosen["truth"] = truth
