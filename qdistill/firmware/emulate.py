@@ -325,7 +325,7 @@ def _sigmoid_plan(
 @functools.cache
 def _blas_threads() -> Any:
     """threadpoolctl's controller of NumPy's BLAS, made once (0.03 ms a limit instead of 0.7)."""
-    from threadpoolctl import ThreadpoolController  # installed with scikit-learn
+    from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
 
