@@ -213,32 +213,9 @@ def _dense_plan(
     elif arith is FLOAT32:
         raise _NotExactError(f"layer {layer.name}: products round in {accum}")
     else:
-        product_bits = float(np.log2(max(float(np.max(mag)), 2.0**-1074)) + b.frac)
-        product_bits += float(np.log2(max(float(np.max(np.abs(w))), 2.0**-1074)) + fw)
-        if product_bits >= FLOAT64_EXACT_BITS or accum.width > FLOAT64_EXACT_BITS:
-            raise QdistillError(
-                f"layer {layer.name}: products of {product_bits:.0f} bits rounded into {accum} "
-                "cannot be emulated exactly in float64"
-            )
-        n_in, n_out = w.shape
-        bound = n_in * 2.0 ** (accum.width - 1) + float(np.max(np.abs(bias))) * 2.0**fa
-        path = "float64" if bound < FLOAT64_LIMIT else "int64"
-        rows = max(1, PRODUCT_ELEMENTS // (n_in * n_out))
-
-        def dense(x: NDArray[np.float64]) -> NDArray[np.float64]:
-            out = np.empty((len(x), n_out))
-            for r0 in range(0, len(x), rows):
-                products = cast_values(x[r0 : r0 + rows, :, None] * w[None], accum)
-                if path == "float64":
-                    out[r0 : r0 + rows] = cast_values(products.sum(axis=1) + bias, accum)
-                else:
-                    ints = (products * 2.0**fa).astype(np.int64).sum(axis=1)
-                    ints += (bias * 2.0**fa).astype(np.int64)
-                    out[r0 : r0 + rows] = _wrap_integers(ints, accum) * 2.0**-fa
-            return out
-
+        dense, path, bound = _rounded_products_dense(layer, b, fw)
         steps.append(dense)
-        after = _type_bounds(accum, n_out)
+        after = _type_bounds(accum, w.shape[1])
     casts = []
     for t in (accum, layer.result):
         cast, after = _cast_step(after, t)
@@ -247,6 +224,39 @@ def _dense_plan(
             casts.append(str(t))
     plan = LayerPlan(layer.name, "dense", path, products_exact, casts, float(np.log2(bound)))
     return steps, after, plan
+
+
+def _rounded_products_dense(layer: DenseSpec, b: Bounds, fw: int) -> tuple[Step, str, float]:
+    """A dense layer whose products lose bits in ``accum_t``: each product is cast on its own,
+    as hls4ml's loop does. Returns the step, its path (float64 or int64) and the sum bound."""
+    accum, fa = layer.accum, layer.accum.fractional
+    w, bias = np.asarray(layer.weights, np.float64), np.asarray(layer.bias, np.float64)
+    mag = b.magnitude
+    product_bits = float(np.log2(max(float(np.max(mag)), 2.0**-1074)) + b.frac)
+    product_bits += float(np.log2(max(float(np.max(np.abs(w))), 2.0**-1074)) + fw)
+    if product_bits >= FLOAT64_EXACT_BITS or accum.width > FLOAT64_EXACT_BITS:
+        raise QdistillError(
+            f"layer {layer.name}: products of {product_bits:.0f} bits rounded into {accum} "
+            "cannot be emulated exactly in float64"
+        )
+    n_in, n_out = w.shape
+    bound = n_in * 2.0 ** (accum.width - 1) + float(np.max(np.abs(bias))) * 2.0**fa
+    path = "float64" if bound < FLOAT64_LIMIT else "int64"
+    rows = max(1, PRODUCT_ELEMENTS // (n_in * n_out))
+
+    def dense(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.empty((len(x), n_out))
+        for r0 in range(0, len(x), rows):
+            products = cast_values(x[r0 : r0 + rows, :, None] * w[None], accum)
+            if path == "float64":
+                out[r0 : r0 + rows] = cast_values(products.sum(axis=1) + bias, accum)
+            else:
+                ints = (products * 2.0**fa).astype(np.int64).sum(axis=1)
+                ints += (bias * 2.0**fa).astype(np.int64)
+                out[r0 : r0 + rows] = _wrap_integers(ints, accum) * 2.0**-fa
+        return out
+
+    return dense, path, bound
 
 
 def _scale_plan(
@@ -635,26 +645,8 @@ def emulate_file(
         n = events.n_particles
         dataset: Any = None
         if output is not None:
-            tmp = stack.enter_context(atomic_path(output))
-            out = stack.enter_context(h5py.File(tmp, "w"))
-            out.attrs.update(
-                {
-                    "layout": WEIGHTS_LAYOUT,
-                    "layout_version": WEIGHTS_LAYOUT_VERSION,
-                    "project": str(emulator.project.path),
-                    "data": str(data),
-                    "output_type": emulator.project.meta.output_type,
-                }
-            )
-            dataset = out.create_dataset(
-                WEIGHTS_DATASET,
-                shape=(n,),
-                dtype="f8",
-                chunks=(min(max(n, 1), 1 << 16),),
-                compression="gzip",
-                shuffle=True,
-            )
-            out.create_dataset("events/n_particles", data=np.diff(events.offsets))
+            out = stack.enter_context(h5py.File(stack.enter_context(atomic_path(output)), "w"))
+            dataset = _weights_dataset(out, emulator, data, np.diff(events.offsets))
         bar = stack.enter_context(progress_bar(enabled=progress, with_loss=False, unit="particles"))
         task = bar.add_task(f"emulating {data.name}", total=n)
         for start in range(0, n, block):
@@ -686,6 +678,31 @@ def emulate_file(
         particles_per_second=round(n / emulate_seconds, 1) if emulate_seconds > 0 else 0.0,
         end_to_end_particles_per_second=round(n / total, 1) if total > 0 else 0.0,
         float32_particles=float32_particles,
+    )
+
+
+def _weights_dataset(
+    out: Any, emulator: ProjectEmulator, data: Path, particles_per_event: NDArray[np.int64]
+) -> Any:
+    """Lay out an open HDF5 weights file; return its (empty) per-particle weight dataset."""
+    n = int(particles_per_event.sum())
+    out.attrs.update(
+        {
+            "layout": WEIGHTS_LAYOUT,
+            "layout_version": WEIGHTS_LAYOUT_VERSION,
+            "project": str(emulator.project.path),
+            "data": str(data),
+            "output_type": emulator.project.meta.output_type,
+        }
+    )
+    out.create_dataset("events/n_particles", data=particles_per_event)
+    return out.create_dataset(
+        WEIGHTS_DATASET,
+        shape=(n,),
+        dtype="f8",
+        chunks=(min(max(n, 1), 1 << 16),),
+        compression="gzip",
+        shuffle=True,
     )
 
 
