@@ -76,6 +76,15 @@ def test_qdistillnet_architecture_and_quantizers() -> None:
     custom = models.build_qdistillnet((32, 16), bits=6)
     assert _dense_units(custom) == [32, 16, 1]
     assert custom.count_params() == models.n_parameters((32, 16))
+    # weights and activations with their own widths, the same through fold_batchnorm
+    spec = ModelSpec("qdistillnet", (32, 16), weight_bits=4, activation_bits=6)
+    for model in (models.build(spec), models.fold_batchnorm(models.build(spec), spec)[0]):
+        dense = [layer for layer in model.layers if isinstance(layer, qkeras.QDense)]
+        assert {layer.kernel_quantizer_internal.bits for layer in dense} == {4}
+        relus = [layer for layer in model.layers if layer.name.startswith("relu")]
+        assert [str(r.quantizer) for r in relus] == ["quantized_relu(6,2)"] * 2
+    with pytest.raises(QdistillError, match="activation bits=2"):
+        ModelSpec("qdistillnet", (8,), activation_bits=2)  # relu integer bits 2 do not fit
 
 
 def test_model_spec_validation() -> None:

@@ -132,7 +132,9 @@ def test_cli_train_json_and_errors(labelled: Path, unlabelled: Path, tmp_path: P
         app,
         [
             *args,
-            *("--hidden", "16,8", "--bits", "6", "--sparsity", "0.5", "--epochs", "1"),
+            *("--hidden", "16,8", "--bits", "6", "--weight-bits", "4", "--sparsity", "0.5"),
+            "--epochs",
+            "1",
             *("--batch-size", "512", "--loss", "bce", "--high-target-weight", "auto", "--json"),
         ],
     )
@@ -142,6 +144,8 @@ def test_cli_train_json_and_errors(labelled: Path, unlabelled: Path, tmp_path: P
     assert metrics["sparsity"]["hidden_overall"] >= 0.5 - 1e-3
     info = json.loads((out / "student.json").read_text())
     assert (info["hidden"], info["bits"], info["loss"]["teacher_term"]) == ([16, 8], 6, "bce")
+    assert (info["weight_bits"], info["activation_bits"]) == (4, 6)
+    assert info["relu"] == "quantized_relu(6,2)" and info["weights"].startswith("quantized_bits(4,")
     assert info["loss"]["high_target_weight"] > 1.0
 
     bad = runner.invoke(
@@ -152,6 +156,10 @@ def test_cli_train_json_and_errors(labelled: Path, unlabelled: Path, tmp_path: P
     assert "qdistill teacher label" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     wrong = runner.invoke(app, [*args[:2], "bignet", *args[3:]])
     assert wrong.exit_code == 1 and "choose one of" in wrong.stderr
+    for flag, value in (("--weight-bits", "1"), ("--activation-bits", "17"), ("--bits", "40")):
+        wide = runner.invoke(app, [*args, flag, value])
+        assert wide.exit_code == 1
+        assert wide.stderr.strip() == f"qdistill: error: {flag} {value} must be between 2 and 16"
 
 
 def test_refuses_to_replace_a_foreign_directory(labelled: Path, tmp_path: Path) -> None:

@@ -49,6 +49,17 @@ def train(
     bits: Annotated[
         int, typer.Option("--bits", help="QDistillNet bits of weights, biases, activations.")
     ] = DEFAULT_BITS,
+    weight_bits: Annotated[
+        int | None,
+        typer.Option("--weight-bits", help="QDistillNet kernel and bias bits (default: --bits)."),
+    ] = None,
+    activation_bits: Annotated[
+        int | None,
+        typer.Option(
+            "--activation-bits",
+            help="QDistillNet bits of the hidden ReLU outputs (default: --bits).",
+        ),
+    ] = None,
     sparsity: Annotated[
         float, typer.Option("--sparsity", help="QDistillNet target sparsity of hidden kernels.")
     ] = DEFAULT_SPARSITY,
@@ -137,14 +148,16 @@ def train(
     if model not in KINDS:
         raise QdistillError(f"--model {model!r}: choose one of {list(KINDS)}")
     weight = parse_high_target_weight(high_target_weight)
-    import_tensorflow(threads)
     spec = ModelSpec(
         kind=model,
         hidden=parse_hidden(hidden) if hidden else DEFAULT_HIDDEN[model],
         bits=bits,
         sparsity=sparsity,
         batchnorm=batchnorm,
+        weight_bits=weight_bits,
+        activation_bits=activation_bits,
     )
+    import_tensorflow(threads)
     config = TrainConfig(
         spec=spec,
         data=data,

@@ -25,6 +25,9 @@ DEFAULT_HIDDEN: Final[dict[str, tuple[int, ...]]] = {
     "qdistillnet": (64, 32),
 }
 DEFAULT_BITS: Final[int] = 8
+#: Widths a QDistillNet weight or activation may have (the scan and `train` share the range).
+MIN_BITS: Final[int] = 2
+MAX_BITS: Final[int] = 16
 DEFAULT_SPARSITY: Final[float] = 0.75
 DEFAULT_RELU_INTEGER_BITS: Final[int] = 2
 DEFAULT_LEARNING_RATE: Final[float] = 3e-3
@@ -42,20 +45,40 @@ class ModelSpec:
     sparsity: float = DEFAULT_SPARSITY
     relu_integer_bits: int = DEFAULT_RELU_INTEGER_BITS
     batchnorm: bool = True
+    #: kernel and bias width; None: ``bits``
+    weight_bits: int | None = None
+    #: width of the ReLU outputs; None: ``bits``
+    activation_bits: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise QdistillError(f"unknown model {self.kind!r}; choose one of {list(KINDS)}")
         if not self.hidden or any(h < 1 for h in self.hidden):
             raise QdistillError(f"hidden sizes {list(self.hidden)} must be positive integers")
-        if not 2 <= self.bits <= 32:
-            raise QdistillError(f"--bits {self.bits} must be between 2 and 32")
+        for flag, value in (
+            ("--bits", self.bits),
+            ("--weight-bits", self.weight_bits),
+            ("--activation-bits", self.activation_bits),
+        ):
+            if value is not None and not MIN_BITS <= value <= MAX_BITS:
+                raise QdistillError(f"{flag} {value} must be between {MIN_BITS} and {MAX_BITS}")
         if not 0.0 <= self.sparsity < 1.0:
             raise QdistillError(f"--sparsity {self.sparsity} must be in [0, 1)")
-        if not 0 <= self.relu_integer_bits < self.bits:
+        if not 0 <= self.relu_integer_bits < self.activation_width:
             raise QdistillError(
-                f"relu integer bits {self.relu_integer_bits} must be in [0, bits={self.bits})"
+                f"relu integer bits {self.relu_integer_bits} must be in "
+                f"[0, activation bits={self.activation_width})"
             )
+
+    @property
+    def weight_width(self) -> int:
+        """Bits of every kernel and bias (``weight_bits``, else ``bits``)."""
+        return self.bits if self.weight_bits is None else self.weight_bits
+
+    @property
+    def activation_width(self) -> int:
+        """Bits of every hidden ReLU output (``activation_bits``, else ``bits``)."""
+        return self.bits if self.activation_bits is None else self.activation_bits
 
     @property
     def quantized(self) -> bool:

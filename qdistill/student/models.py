@@ -6,16 +6,16 @@ DistillNet (float, CPU):
 
 QDistillNet (QKeras, FPGA), built for training:
     16 → QActivation(quantized_bits(16, 4, alpha=1))      the FPGA input type ap_fixed<16,5>
-       → QDense(64) → QActivation(quantized_relu(bits, relu_integer_bits))
-       → QDense(32) → QActivation(quantized_relu(bits, relu_integer_bits))
+       → QDense(64) → QActivation(quantized_relu(activation_bits, relu_integer_bits))
+       → QDense(32) → QActivation(quantized_relu(activation_bits, relu_integer_bits))
        → BatchNormalization → QDense(1) → Activation("sigmoid")
-with kernels and biases quantized_bits(bits, 0, alpha=1). hls4ml 1.3's Keras-2 converter has no
-handler for QKeras' QDenseBatchnorm, and a separate BatchNormalization layer would be a float
-scale-and-shift with its own precision in the firmware; so after training :func:`fold_batchnorm`
-folds the batch norm into the output QDense (BN sits between a ReLU and that Dense, so the fold
-is exact: W′ = diag(s)·W, b′ = b + t·W with s = γ/√(σ² + ε), t = β − μ·s), and the output layer
-is fine-tuned quantization-aware with the folded weights. The deployed model has QKeras layers
-only, plus the final float sigmoid (a table in hls4ml).
+with kernels and biases quantized_bits(weight_bits, 0, alpha=1) (both widths 8 by default). hls4ml
+1.3's Keras-2 converter has no handler for QKeras' QDenseBatchnorm, and a separate
+BatchNormalization layer would be a float scale-and-shift with its own precision in the firmware;
+so after training :func:`fold_batchnorm` folds the batch norm into the output QDense (BN sits
+between a ReLU and that Dense, so the fold is exact: W′ = diag(s)·W, b′ = b + t·W with s = γ/√(σ² +
+ε), t = β − μ·s), and the output layer is fine-tuned quantization-aware with the folded weights.
+The deployed model has QKeras layers only, plus the final float sigmoid (a table in hls4ml).
 """
 
 from __future__ import annotations
@@ -82,12 +82,15 @@ def build_qdistillnet(
     relu_integer_bits: int = DEFAULT_RELU_INTEGER_BITS,
     batchnorm: bool = True,
     output_integer_bits: tuple[int, int] = (0, 0),
+    activation_bits: int | None = None,
 ) -> Any:
     """QDistillNet; ``batchnorm=False`` builds the deployed (folded) form.
 
-    ``output_integer_bits`` = (kernel, bias) integer bits of the output QDense (the folded batch
-    norm can scale its weights beyond ±1).
+    ``bits`` is the width of kernels and biases, and of the ReLU outputs unless
+    ``activation_bits`` is given. ``output_integer_bits`` = (kernel, bias) integer bits of the
+    output QDense (the folded batch norm can scale its weights beyond ±1).
     """
+    relu_bits = bits if activation_bits is None else activation_bits
     inputs = keras.Input(shape=(N_FEATURES,), name="inputs")
     x = qkeras.QActivation(input_quantizer(), name=INPUT_QUANT)(inputs)
     for i, size in enumerate(hidden):
@@ -97,9 +100,8 @@ def build_qdistillnet(
             bias_quantizer=weight_quantizer(bits),
             name=hidden_dense_name(i),
         )(x)
-        x = qkeras.QActivation(qkeras.quantized_relu(bits, relu_integer_bits), name=f"relu{i + 1}")(
-            x
-        )
+        relu = qkeras.quantized_relu(relu_bits, relu_integer_bits)
+        x = qkeras.QActivation(relu, name=f"relu{i + 1}")(x)
     if batchnorm:
         x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=BN_NAME)(x)
     k_int, b_int = output_integer_bits
@@ -116,7 +118,13 @@ def build_qdistillnet(
 def build(spec: ModelSpec) -> Any:
     """The training-time model of ``spec`` (unpruned, with batch norm unless switched off)."""
     if spec.quantized:
-        return build_qdistillnet(spec.hidden, spec.bits, spec.relu_integer_bits, spec.batchnorm)
+        return build_qdistillnet(
+            spec.hidden,
+            spec.weight_width,
+            spec.relu_integer_bits,
+            spec.batchnorm,
+            activation_bits=spec.activation_width,
+        )
     return build_distillnet(spec.hidden, spec.batchnorm)
 
 
@@ -219,10 +227,11 @@ def fold_batchnorm(model: Any, spec: ModelSpec) -> tuple[Any, tuple[int, int]]:
     int_bits = (integer_bits_for(folded_kernel), integer_bits_for(folded_bias))
     folded = build_qdistillnet(
         spec.hidden,
-        spec.bits,
+        spec.weight_width,
         spec.relu_integer_bits,
         batchnorm=False,
         output_integer_bits=int_bits,
+        activation_bits=spec.activation_width,
     )
     for layer in folded.layers:
         if layer.name == OUTPUT_DENSE:

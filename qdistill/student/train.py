@@ -282,9 +282,11 @@ def _student_info(
         info.update(
             {
                 "bits": spec.bits,
+                "weight_bits": spec.weight_width,
+                "activation_bits": spec.activation_width,
                 "sparsity": spec.sparsity,
-                "relu": f"quantized_relu({spec.bits},{spec.relu_integer_bits})",
-                "weights": f"quantized_bits({spec.bits},0,alpha=1) kernels and biases of "
+                "relu": f"quantized_relu({spec.activation_width},{spec.relu_integer_bits})",
+                "weights": f"quantized_bits({spec.weight_width},0,alpha=1) kernels and biases of "
                 "hidden layers",
                 "output_integer_bits": {
                     "kernel": output_integer_bits[0] if output_integer_bits else 0,
