@@ -60,6 +60,13 @@ def train(
             help="QDistillNet bits of the hidden ReLU outputs (default: --bits).",
         ),
     ] = None,
+    input_bits: Annotated[
+        int,
+        typer.Option(
+            "--input-bits",
+            help="QDistillNet width of the FPGA input type ap_fixed<N,5> (range ±16 whatever N).",
+        ),
+    ] = default(ModelSpec, "input_bits"),
     sparsity: Annotated[
         float, typer.Option("--sparsity", help="QDistillNet target sparsity of hidden kernels.")
     ] = DEFAULT_SPARSITY,
@@ -156,6 +163,7 @@ def train(
         batchnorm=batchnorm,
         weight_bits=weight_bits,
         activation_bits=activation_bits,
+        input_bits=input_bits,
     )
     import_tensorflow(threads)
     config = TrainConfig(

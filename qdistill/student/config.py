@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qdistill.errors import QdistillError
+from qdistill.student.preprocessing import INPUT_BITS, check_input_bits
 
 TERMS: Final[tuple[str, ...]] = ("mae", "mse", "bce", "kl")
 HIGH_TARGET_THRESHOLD: Final[float] = 0.95
@@ -49,6 +50,8 @@ class ModelSpec:
     weight_bits: int | None = None
     #: width of the ReLU outputs; None: ``bits``
     activation_bits: int | None = None
+    #: width of the FPGA input type ap_fixed<input_bits, 5> (QDistillNet's input quantizer)
+    input_bits: int = INPUT_BITS
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -62,6 +65,7 @@ class ModelSpec:
         ):
             if value is not None and not MIN_BITS <= value <= MAX_BITS:
                 raise QdistillError(f"{flag} {value} must be between {MIN_BITS} and {MAX_BITS}")
+        check_input_bits(self.input_bits)
         if not 0.0 <= self.sparsity < 1.0:
             raise QdistillError(f"--sparsity {self.sparsity} must be in [0, 1)")
         if not 0 <= self.relu_integer_bits < self.activation_width:

@@ -55,9 +55,9 @@ def weight_quantizer(bits: int, integer: int = 0) -> Any:
     return qkeras.quantized_bits(bits, integer, alpha=1)
 
 
-def input_quantizer() -> Any:
+def input_quantizer(bits: int = INPUT_BITS) -> Any:
     """The quantizer defining the FPGA input type (see :mod:`qdistill.student.preprocessing`)."""
-    return qkeras.quantized_bits(INPUT_BITS, INPUT_INTEGER_BITS, alpha=1)
+    return qkeras.quantized_bits(bits, INPUT_INTEGER_BITS, alpha=1)
 
 
 def build_distillnet(
@@ -83,16 +83,18 @@ def build_qdistillnet(
     batchnorm: bool = True,
     output_integer_bits: tuple[int, int] = (0, 0),
     activation_bits: int | None = None,
+    input_bits: int = INPUT_BITS,
 ) -> Any:
     """QDistillNet; ``batchnorm=False`` builds the deployed (folded) form.
 
     ``bits`` is the width of kernels and biases, and of the ReLU outputs unless
-    ``activation_bits`` is given. ``output_integer_bits`` = (kernel, bias) integer bits of the
+    ``activation_bits`` is given; ``input_bits`` is the width of the FPGA input type.
+    ``output_integer_bits`` = (kernel, bias) integer bits of the
     output QDense (the folded batch norm can scale its weights beyond ±1).
     """
     relu_bits = bits if activation_bits is None else activation_bits
     inputs = keras.Input(shape=(N_FEATURES,), name="inputs")
-    x = qkeras.QActivation(input_quantizer(), name=INPUT_QUANT)(inputs)
+    x = qkeras.QActivation(input_quantizer(input_bits), name=INPUT_QUANT)(inputs)
     for i, size in enumerate(hidden):
         x = qkeras.QDense(
             size,
@@ -124,6 +126,7 @@ def build(spec: ModelSpec) -> Any:
             spec.relu_integer_bits,
             spec.batchnorm,
             activation_bits=spec.activation_width,
+            input_bits=spec.input_bits,
         )
     return build_distillnet(spec.hidden, spec.batchnorm)
 
@@ -232,6 +235,7 @@ def fold_batchnorm(model: Any, spec: ModelSpec) -> tuple[Any, tuple[int, int]]:
         batchnorm=False,
         output_integer_bits=int_bits,
         activation_bits=spec.activation_width,
+        input_bits=spec.input_bits,
     )
     for layer in folded.layers:
         if layer.name == OUTPUT_DENSE:

@@ -33,6 +33,8 @@ DEFAULT_CLIP_SIGMA: Final[float] = 8.0
 #: QActivation(quantized_bits(INPUT_BITS, INPUT_INTEGER_BITS, alpha=1)) with exactly this type.
 INPUT_BITS: Final[int] = 16
 INPUT_INTEGER_BITS: Final[int] = 4  # QKeras convention: integer bits not counting the sign
+#: The narrowest input type a model may choose (``--input-bits``): sign, 4 integer bits, 1 fraction.
+MIN_INPUT_BITS: Final[int] = INPUT_INTEGER_BITS + 2
 PREPROCESSING_FILE: Final[str] = "preprocessing.json"
 #: preprocessing.json is a manifest (qdistill.manifest) of this kind; ``method`` names the formula.
 PREPROCESSING_KIND: Final[str] = "preprocessing"
@@ -50,6 +52,8 @@ class Preprocessing:
     offset: npt.NDArray[np.float64]
     scale: npt.NDArray[np.float64]
     clip: float = DEFAULT_CLIP_SIGMA
+    #: width of the FPGA input type (its range, set by INPUT_INTEGER_BITS, is the same for all)
+    input_bits: int = INPUT_BITS
 
     def __call__(self, features: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Transform raw features, shape (n, 16), into model inputs, shape (n, 16) float32."""
@@ -71,7 +75,8 @@ class Preprocessing:
                 "offset": [float(v) for v in self.offset],
                 "scale": [float(v) for v in self.scale],
                 "clip": self.clip,
-                "fpga_input_type": fpga_input_type(),
+                "input_bits": self.input_bits,
+                "fpga_input_type": fpga_input_type(self.input_bits),
             },
         )
 
@@ -89,6 +94,7 @@ class Preprocessing:
             offset=np.asarray(obj["offset"], dtype=np.float64),
             scale=np.asarray(obj["scale"], dtype=np.float64),
             clip=float(obj["clip"]),
+            input_bits=int(obj.get("input_bits", INPUT_BITS)),  # files before --input-bits: 16
         )
 
     def save(self, directory: str | os.PathLike[str]) -> None:
@@ -102,29 +108,42 @@ class Preprocessing:
         return cls.from_json(manifest.read_json(path), str(path))
 
 
-def fpga_input_type() -> dict[str, Any]:
+def check_input_bits(bits: int) -> None:
+    """Refuse an input width outside [MIN_INPUT_BITS, INPUT_BITS]."""
+    if not MIN_INPUT_BITS <= bits <= INPUT_BITS:
+        raise QdistillError(
+            f"--input-bits {bits} must be between {MIN_INPUT_BITS} and {INPUT_BITS} (the inputs "
+            f"keep their range ±{2**INPUT_INTEGER_BITS}; fewer bits mean a coarser step)"
+        )
+
+
+def fpga_input_type(bits: int = INPUT_BITS) -> dict[str, Any]:
     """The fixed-point type in which the FPGA receives each of the 16 preprocessed inputs."""
-    width = INPUT_BITS
+    check_input_bits(bits)
+    width = bits
     integer = INPUT_INTEGER_BITS + 1  # ap_fixed counts the sign bit as an integer bit
     step = 2.0 ** -(width - integer)
     return {
         "ap_type": f"ap_fixed<{width},{integer}>",
-        "qkeras_quantizer": f"quantized_bits({INPUT_BITS},{INPUT_INTEGER_BITS},alpha=1)",
+        "qkeras_quantizer": f"quantized_bits({bits},{INPUT_INTEGER_BITS},alpha=1)",
         "min": -(2.0 ** (integer - 1)),
         "max": 2.0 ** (integer - 1) - step,
         "step": step,
     }
 
 
-def fit_preprocessing(features: npt.ArrayLike, clip: float = DEFAULT_CLIP_SIGMA) -> Preprocessing:
+def fit_preprocessing(
+    features: npt.ArrayLike, clip: float = DEFAULT_CLIP_SIGMA, input_bits: int = INPUT_BITS
+) -> Preprocessing:
     """Fit mean and standard deviation of the continuous features on ``features`` (n, 16)."""
+    check_input_bits(input_bits)
     x = np.asarray(features, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != N_FEATURES or len(x) < 2:
         raise QdistillError(f"need at least 2 particles of {N_FEATURES} features to standardise")
     if not 0 < clip < 2.0**INPUT_INTEGER_BITS:
         raise QdistillError(
             f"clip {clip} must be in (0, {2**INPUT_INTEGER_BITS}) so the inputs fit "
-            f"{fpga_input_type()['ap_type']}"
+            f"{fpga_input_type(input_bits)['ap_type']}"
         )
     offset = np.zeros(N_FEATURES)
     scale = np.ones(N_FEATURES)
@@ -134,4 +153,4 @@ def fit_preprocessing(features: npt.ArrayLike, clip: float = DEFAULT_CLIP_SIGMA)
     scale[idx] = np.where(std > 0, std, 1.0)
     # charge is in {−1, 0, 1}, the PUPPI weight and the one-hot in [0, 1]: left as they are.
     assert CHARGE not in idx
-    return Preprocessing(offset=offset, scale=scale, clip=clip)
+    return Preprocessing(offset=offset, scale=scale, clip=clip, input_bits=input_bits)

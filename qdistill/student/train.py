@@ -106,7 +106,8 @@ def _read_inputs(config: TrainConfig) -> _Inputs:
     if config.auto_high_target_weight:
         labels = read_range(train_range, fields=("soft_label",))["soft_label"]
         loss = replace(loss, high_target_weight=reference_high_target_weight(labels))
-    return _Inputs(train_range, hold_range, fit_preprocessing(sample["features"]), loss)
+    preprocess = fit_preprocessing(sample["features"], input_bits=config.spec.input_bits)
+    return _Inputs(train_range, hold_range, preprocess, loss)
 
 
 def _fit(config: TrainConfig, inputs: _Inputs) -> _Fitted:
@@ -293,7 +294,7 @@ def _student_info(
                     "bias": output_integer_bits[1] if output_integer_bits else 0,
                 },
                 "finetune_epochs": config.finetune_epochs if spec.batchnorm else 0,
-                "fpga_input_type": fpga_input_type(),
+                "fpga_input_type": fpga_input_type(spec.input_bits),
             }
         )
     return info
