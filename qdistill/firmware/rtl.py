@@ -117,7 +117,7 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def write_rtl(
+def pipeline_design(
     spec: NetworkSpec,
     out_dir: Path,
     *,
@@ -125,11 +125,10 @@ def write_rtl(
     part: str = DEFAULT_PART,
     latency_cutoff: float | None = None,
 ) -> tuple[Any, RtlDesign]:
-    """Trace ``spec``, write da4ml's pipelined Verilog project into ``out_dir`` (created).
-
-    Returns the da4ml ``VerilogModel`` (compile it with :func:`compile_rtl`) and the design facts.
+    """Trace ``spec`` and pipeline it with da4ml, writing nothing: da4ml's pipeline and the
+    design facts (latency, LUT estimate) of the Verilog that :func:`write_rtl` would put in
+    ``out_dir``. Takes about a second for QDistillNet, so a design-space scan calls it per point.
     """
-    from da4ml.codegen import VerilogModel
     from da4ml.trace import to_pipeline
     from da4ml.types import minimal_kif
 
@@ -137,10 +136,6 @@ def write_rtl(
     cutoff = float(latency_cutoff if latency_cutoff is not None else latency_cutoff_for(period_ns))
     comb = trace_network(spec, cutoff)
     pipe = to_pipeline(comb, cutoff, verbose=False)
-    model = VerilogModel(
-        pipe, TOP_MODULE, out_dir, part_name=part, clock_period=period_ns, print_latency=False
-    )
-    model.write()
     stages = len(pipe.solutions)
     design = RtlDesign(
         path=str(out_dir),
@@ -157,6 +152,35 @@ def write_rtl(
         input_bits=int(sum(sum(minimal_kif(q)) for q in pipe.inp_qint)),
         output_bits=int(sum(sum(minimal_kif(q)) for q in pipe.out_qint)),
     )
+    return pipe, design
+
+
+def write_rtl(
+    spec: NetworkSpec,
+    out_dir: Path,
+    *,
+    clock_mhz: float,
+    part: str = DEFAULT_PART,
+    latency_cutoff: float | None = None,
+) -> tuple[Any, RtlDesign]:
+    """Trace ``spec``, write da4ml's pipelined Verilog project into ``out_dir`` (created).
+
+    Returns the da4ml ``VerilogModel`` (compile it with :func:`compile_rtl`) and the design facts.
+    """
+    from da4ml.codegen import VerilogModel
+
+    pipe, design = pipeline_design(
+        spec, out_dir, clock_mhz=clock_mhz, part=part, latency_cutoff=latency_cutoff
+    )
+    model = VerilogModel(
+        pipe,
+        TOP_MODULE,
+        out_dir,
+        part_name=part,
+        clock_period=design.clock_period_ns,
+        print_latency=False,
+    )
+    model.write()
     _write_summary(out_dir, {"design": asdict(design)})
     return model, design
 
