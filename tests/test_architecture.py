@@ -22,7 +22,8 @@ RANK = {
     "synth": 4,
     "physics": 5,
     "bench": 5,
-    "cli": 6,
+    "scan": 6,
+    "cli": 7,
 }
 
 

@@ -36,7 +36,7 @@ STYLE: Final[dict[str, tuple[str, str]]] = {
     "teacher": ("Teacher GNN", "#e42536"),
     "distillnet": ("DistillNet", "#f89c20"),
     "qdistillnet": ("QDistillNet (QKeras)", "#964a8b"),
-    "qdistillnet_firmware": ("QDistillNet (firmware C sim)", "#7a21dd"),
+    "qdistillnet_firmware": ("QDistillNet (firmware)", "#7a21dd"),
     "truth": ("Truth fraction", "#9c9ca1"),
 }
 FORMATS: Final[tuple[str, ...]] = ("png", "pdf")
@@ -48,7 +48,7 @@ def _style(name: str) -> tuple[str, str]:
     return STYLE.get(name, (name, "#3f90da"))
 
 
-def _label(ax: Axes, rlabel: str, fontsize: str | None = None) -> None:
+def label_axes(ax: Axes, rlabel: str, fontsize: str | None = None) -> None:
     # scilocator_adjust=False: mplhep 1.3.3 then measures the axis offset text on pyplot's
     # current axes (not ``ax``), which would open a stray pyplot figure.
     mplhep.label.exp_label(
@@ -62,7 +62,7 @@ def _label(ax: Axes, rlabel: str, fontsize: str | None = None) -> None:
     )
 
 
-def _save(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
+def save_figure(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
     paths = []
     for fmt in FORMATS:
         target = out_dir / f"{stem}.{fmt}"
@@ -113,8 +113,8 @@ def plot_responses(
             )
         else:
             ax.text(0.5, 0.5, "no responses", transform=ax.transAxes, ha="center")
-        _label(ax, rlabel)
-        return _save(fig, out_dir, f"{observable}_response")
+        label_axes(ax, rlabel)
+        return save_figure(fig, out_dir, f"{observable}_response")
 
 
 def plot_weight_distributions(
@@ -142,11 +142,11 @@ def plot_weight_distributions(
             ax.set_ylim(0.5, 30 * max(top, 1.0))  # room above the highest bin for the labels
             ax.set_xlabel("per-particle weight")
             ax.set_title(title, fontsize="small", loc="right", pad=40)
-            _label(ax, rlabel)
+            label_axes(ax, rlabel)
         axes[0].set_ylabel("particles")
         axes[1].set_ylabel("particles")
         axes[0].legend(fontsize="x-small", loc="upper center")
-        return _save(fig, out_dir, "weights")
+        return save_figure(fig, out_dir, "weights")
 
 
 def plot_pt_ratio_maps(
@@ -186,7 +186,7 @@ def plot_pt_ratio_maps(
                 fontsize="small",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
             )
-            _label(ax, rlabel, fontsize="small")
+            label_axes(ax, rlabel, fontsize="small")
         for ax in axes[len(names) :]:
             ax.set_visible(False)
-        return _save(fig, out_dir, "pt_ratio_eta_phi")
+        return save_figure(fig, out_dir, "pt_ratio_eta_phi")

@@ -59,9 +59,9 @@ class ModelSpec:
         if not self.hidden or any(h < 1 for h in self.hidden):
             raise QdistillError(f"hidden sizes {list(self.hidden)} must be positive integers")
         for flag, value in (
-            ("--bits", self.bits),
             ("--weight-bits", self.weight_bits),
             ("--activation-bits", self.activation_bits),
+            ("--bits", self.bits),
         ):
             if value is not None and not MIN_BITS <= value <= MAX_BITS:
                 raise QdistillError(f"{flag} {value} must be between {MIN_BITS} and {MAX_BITS}")

@@ -1,0 +1,188 @@
+"""One point of a scan, as a self-contained task: train, convert, check, estimate, evaluate.
+
+:func:`run_point` reads its inputs from files and writes everything under its own folder, the
+result last (``result.json``, atomically): a point whose result exists is done, a point killed
+half-way leaves no result and is simply run again. Dask runs it on any worker.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from qdistill import manifest
+from qdistill.atomic import atomic_path
+from qdistill.devices import DEFAULT_PART
+from qdistill.errors import QdistillError
+from qdistill.scan.grid import ScanPoint
+
+RESULT_FILE: Final[str] = "result.json"
+RESULT_KIND: Final[str] = "scan_point"
+RESULT_VERSION: Final[int] = 1
+#: The weighting of a point's firmware in ``qdistill evaluate``'s summary.
+FIRMWARE: Final[str] = "qdistillnet_firmware"
+
+
+@dataclass(frozen=True)
+class PointSettings:
+    """What every point shares: the data, the training and the evaluation settings."""
+
+    data: Path
+    validation_data: Path
+    epochs: int = 10
+    batch_size: int = 4096
+    seed: int = 0
+    high_target_weight: float | None = None  # None: the reference code's automatic weight
+    max_particles: int | None = None
+    golden_particles: int = 4096
+    max_events: int | None = None  # validation events for the physics; None: all
+    n_bootstrap: int = 200
+    clock_mhz: float = 240.0
+    part: str = DEFAULT_PART
+    threads: int = 1  # TensorFlow threads per task: workers x threads <= cores
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+
+
+def result_path(scan_dir: Path, point: ScanPoint) -> Path:
+    return scan_dir / "points" / point.name / RESULT_FILE
+
+
+def read_result(path: Path) -> dict[str, Any]:
+    """A finished point's result (checked to be a scan-point manifest)."""
+    data = manifest.read_json(path)
+    manifest.check_tag(data, RESULT_KIND, RESULT_VERSION, path)
+    return data
+
+
+def run_point(point: ScanPoint, settings: PointSettings, scan_dir: str) -> dict[str, Any]:
+    """Run ``point`` unless its result exists; return the result (also in its result.json)."""
+    out = Path(scan_dir) / "points" / point.name
+    done = result_path(Path(scan_dir), point)
+    if done.is_file():
+        return read_result(done)
+    from qdistill.keras_backend import import_tensorflow
+
+    import_tensorflow(settings.threads)
+    started = time.perf_counter()
+    for leftover in ("student", "project"):  # from a killed run: start the point afresh
+        shutil.rmtree(out / leftover, ignore_errors=True)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    student_metrics = _train(point, settings, out / "student")
+    seconds["train"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    firmware = _firmware(settings, out)
+    seconds["convert_check_estimate"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    physics = _physics(settings, out)
+    seconds["physics"] = time.perf_counter() - t0
+    seconds["total"] = time.perf_counter() - started
+    result = manifest.tagged(
+        RESULT_KIND,
+        RESULT_VERSION,
+        {
+            "point": point.to_json(),
+            "settings": settings.to_json(),
+            "student": student_metrics,
+            "firmware": firmware,
+            "physics": physics,
+            "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        },
+    )
+    with atomic_path(done) as tmp:
+        tmp.write_text(manifest.dumps(result))
+    return result
+
+
+def _train(point: ScanPoint, settings: PointSettings, model_dir: Path) -> dict[str, Any]:
+    from qdistill.student.config import LossSettings, TrainConfig
+    from qdistill.student.train import train_student
+
+    weight = settings.high_target_weight
+    metrics = train_student(
+        TrainConfig(
+            spec=point.model_spec(),
+            data=settings.data,
+            output=model_dir,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            seed=settings.seed,
+            validation_data=settings.validation_data,
+            max_particles=settings.max_particles,
+            loss=LossSettings(high_target_weight=1.0 if weight is None else weight),
+            auto_high_target_weight=weight is None,
+            progress=False,
+        )
+    )
+    return {
+        "sparsity": metrics.get("sparsity", {}).get("hidden_overall"),
+        "accuracy_qkeras": metrics.get("accuracy"),
+    }
+
+
+def _firmware(settings: PointSettings, out: Path) -> dict[str, Any]:
+    """hls4ml project, emulator against the C simulation's golden outputs, da4ml estimate."""
+    from qdistill.firmware.convert import convert_model
+    from qdistill.firmware.emulate import ProjectEmulator, check_golden
+    from qdistill.firmware.rtl import pipeline_design
+
+    project = convert_model(
+        out / "student",
+        out / "project",
+        part=settings.part,
+        clock_mhz=settings.clock_mhz,
+        golden_data=settings.validation_data,
+        golden_particles=settings.golden_particles,
+        seed=settings.seed,
+    )
+    emulator = ProjectEmulator.load(project)
+    golden = check_golden(emulator)
+    if not golden.golden_match:
+        raise QdistillError(
+            f"{project.path}: the emulator reproduces {golden.golden_exact} of "
+            f"{golden.particles} C-simulation golden outputs; the scan cannot trust this point"
+        )
+    _, design = pipeline_design(
+        emulator.emulator.spec, out / "project" / "rtl", clock_mhz=settings.clock_mhz
+    )
+    return {
+        "golden_exact_emulator_vs_csim": golden.golden_exact,
+        "golden_particles": golden.particles,
+        "input_type": str(emulator.emulator.spec.input_type),
+        "luts_da4ml": design.da4ml_estimated_luts,
+        "register_bits_da4ml": design.da4ml_register_bits,
+        "latency_cycles_da4ml": design.latency_cycles,
+        "latency_ns_da4ml": round(design.latency_ns, 3),
+        "clock_mhz": settings.clock_mhz,
+    }
+
+
+def _physics(settings: PointSettings, out: Path) -> dict[str, Any]:
+    """The point's firmware (emulated bit for bit) on the validation events, against PUPPI."""
+    from qdistill.physics.evaluate import evaluate
+
+    summary = evaluate(
+        settings.validation_data,
+        out / "physics",
+        project_dir=out / "project",
+        max_events=settings.max_events,
+        n_bootstrap=settings.n_bootstrap,
+        seed=settings.seed,
+        make_plots=False,
+    )
+    figures: dict[str, Any] = {"events": summary["events"], "gen_jets": summary["gen_jets"]}
+    for key in (
+        "jet_resolution",
+        "jet_resolution_uncertainty",
+        "met_resolution",
+        "met_resolution_uncertainty",
+        "accuracy",
+    ):
+        figures[key] = summary[key].get(FIRMWARE)
+        figures[f"puppi_{key}"] = summary[key].get("puppi")
+    return figures

@@ -1,0 +1,279 @@
+"""Run a scan's points on Dask, then collect them into ``scan.json``, ``scan.csv`` and the Pareto
+front of physics against FPGA resources.
+
+By default a :class:`distributed.LocalCluster` of ``workers`` processes with one thread each (and
+``threads`` TensorFlow threads per task) runs on this machine; ``scheduler`` connects to an
+existing cluster instead (e.g. one started with dask-jobqueue on HTCondor or Slurm). Every point is
+one task that reads files and writes its own folder, so a failed point is retried alone
+(``retries``) and a rerun skips the points whose result exists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from qdistill import manifest
+from qdistill.atomic import atomic_path
+from qdistill.errors import QdistillError
+from qdistill.scan.grid import ScanGrid, ScanPoint
+from qdistill.scan.point import PointSettings, read_result, result_path, run_point
+
+SCAN_KIND: Final[str] = "scan"
+SCAN_VERSION: Final[int] = 1
+SCAN_JSON: Final[str] = "scan.json"
+SCAN_CSV: Final[str] = "scan.csv"
+#: The figures of merit: minimise the cost and each resolution (all from the point's result).
+COST: Final[str] = "luts_da4ml"
+OBJECTIVES: Final[tuple[str, ...]] = ("jet_resolution", "met_resolution")
+CONNECT_TIMEOUT_S: Final[float] = 10.0
+
+
+@dataclass
+class ScanOutcome:
+    """What a scan did: points computed now, points already done, points that failed."""
+
+    directory: Path
+    computed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_scan(
+    grid: ScanGrid,
+    settings: PointSettings,
+    out_dir: str | os.PathLike[str],
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    retries: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanOutcome:
+    """Run every point of ``grid`` not yet done in ``out_dir``; write the scan's tables."""
+    points = grid.points()  # every point checked before anything starts
+    _check_inputs(settings, workers)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise QdistillError(f"{out}: exists and is not a directory; choose another -o")
+    outcome = ScanOutcome(out)
+    todo = [p for p in points if not result_path(out, p).is_file()]
+    outcome.reused = [p.name for p in points if p not in todo]
+    if todo:
+        client = _client(workers, scheduler, settings.threads)  # an unreachable one fails here
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            _compute(client, todo, settings, out, retries, outcome, progress)
+        finally:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None and scheduler is None:
+                cluster.close()
+    elif progress is not None:
+        progress(len(points), len(points))
+    outcome.rows = [
+        scan_row(read_result(result_path(out, p))) for p in points if p.name not in outcome.failed
+    ]
+    mark_pareto(outcome.rows)
+    write_tables(outcome, grid, settings)
+    return outcome
+
+
+def _check_inputs(settings: PointSettings, workers: int) -> None:
+    from qdistill.data.layout import EventFile
+
+    if workers < 1:
+        raise QdistillError(f"--workers {workers}: give at least 1")
+    for path, flag in ((settings.data, "--data"), (settings.validation_data, "--validation-data")):
+        with EventFile(path) as events:
+            if not events.has_soft_labels:
+                raise QdistillError(
+                    f"{flag} {path}: no soft labels; run `qdistill teacher label` on it first"
+                )
+
+
+def _client(workers: int, scheduler: str | None, threads: int) -> Any:
+    """A Dask client: of the cluster at ``scheduler``, else of a new LocalCluster."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            raise QdistillError(
+                f"--scheduler {scheduler}: no Dask scheduler answered within "
+                f"{CONNECT_TIMEOUT_S:.0f} s ({exc}); start one or drop --scheduler"
+            ) from None
+    env = {name: str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        env=env,
+    )
+    return Client(cluster)
+
+
+def _compute(
+    client: Any,
+    todo: Sequence[ScanPoint],
+    settings: PointSettings,
+    out: Path,
+    retries: int,
+    outcome: ScanOutcome,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    from distributed import as_completed
+
+    total = len(todo) + len(outcome.reused)
+    done = len(outcome.reused)
+    if progress is not None:
+        progress(done, total)
+    futures = {
+        client.submit(
+            run_point, p, settings, str(out), key=f"qdistill-scan-{p.name}", retries=retries
+        ): p
+        for p in todo
+    }
+    for future in as_completed(futures):
+        point = futures[future]
+        if future.status == "finished":
+            outcome.computed.append(point.name)
+        else:
+            error = future.exception()
+            outcome.failed[point.name] = f"{type(error).__name__}: {error}"
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+
+def scan_row(result: dict[str, Any]) -> dict[str, Any]:
+    """One CSV row: the point, then every figure under a name that says its tool."""
+    point, fw, physics = result["point"], result["firmware"], result["physics"]
+    return {
+        "point": point["name"],
+        "weight_bits": point["weight_bits"],
+        "activation_bits": point["activation_bits"],
+        "input_bits": point["input_bits"],
+        "sparsity": point["sparsity"],
+        "hidden": "-".join(map(str, point["hidden"])),
+        "luts_da4ml": fw["luts_da4ml"],
+        "register_bits_da4ml": fw["register_bits_da4ml"],
+        "latency_cycles_da4ml": fw["latency_cycles_da4ml"],
+        "latency_ns_da4ml": fw["latency_ns_da4ml"],
+        "golden_exact_emulator_vs_csim": fw["golden_exact_emulator_vs_csim"],
+        "golden_particles": fw["golden_particles"],
+        "jet_resolution": physics["jet_resolution"],
+        "jet_resolution_uncertainty": physics["jet_resolution_uncertainty"],
+        "met_resolution": physics["met_resolution"],
+        "met_resolution_uncertainty": physics["met_resolution_uncertainty"],
+        "accuracy": physics["accuracy"],
+        "puppi_jet_resolution": physics["puppi_jet_resolution"],
+        "puppi_met_resolution": physics["puppi_met_resolution"],
+        "seconds": result["seconds"]["total"],
+    }
+
+
+def pareto_front(rows: Sequence[dict[str, Any]], objective: str) -> list[int]:
+    """Indices of the rows that no other row beats on both cost and ``objective`` (lower better).
+
+    Rows whose objective is missing (None) are never on the front.
+    """
+    valid = [i for i, r in enumerate(rows) if r[objective] is not None]
+    front = []
+    for i in valid:
+        ci, oi = rows[i][COST], rows[i][objective]
+        dominated = any(
+            rows[j][COST] <= ci
+            and rows[j][objective] <= oi
+            and (rows[j][COST] < ci or rows[j][objective] < oi)
+            for j in valid
+        )
+        if not dominated:
+            front.append(i)
+    return sorted(front, key=lambda i: rows[i][COST])
+
+
+def mark_pareto(rows: list[dict[str, Any]]) -> None:
+    """Add ``pareto_<objective>`` (bool) to every row."""
+    for objective in OBJECTIVES:
+        front = set(pareto_front(rows, objective))
+        for i, row in enumerate(rows):
+            row[f"pareto_{objective}"] = i in front
+
+
+def csv_text(rows: Sequence[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_tables(outcome: ScanOutcome, grid: ScanGrid, settings: PointSettings) -> None:
+    """``scan.json`` (every row, the grid, the settings, failures), ``scan.csv``, the plot."""
+    from qdistill.scan.plots import plot_pareto
+
+    out = outcome.directory
+    out.mkdir(parents=True, exist_ok=True)
+    plots = plot_pareto(outcome.rows, out) if outcome.rows else []
+    scan = manifest.tagged(
+        SCAN_KIND,
+        SCAN_VERSION,
+        {
+            "grid": {
+                "weight_bits": list(grid.weight_bits),
+                "activation_bits": list(grid.activation_bits),
+                "input_bits": list(grid.input_bits),
+                "sparsity": list(grid.sparsity),
+                "hidden": [list(h) for h in grid.hidden],
+            },
+            "settings": settings.to_json(),
+            "tools": {
+                "luts_da4ml": "da4ml's LUT estimate of its pipelined Verilog (no synthesis)",
+                "latency_cycles_da4ml": "da4ml pipeline stages + input register",
+                "golden_exact_emulator_vs_csim": "qdistill emulator vs hls4ml C simulation",
+                "jet_resolution": "qdistill evaluate, firmware weights by the emulator",
+            },
+            "points": outcome.rows,
+            "failed": outcome.failed,
+            "plots": [p.name for p in plots],
+        },
+    )
+    for name, text in ((SCAN_JSON, manifest.dumps(scan)), (SCAN_CSV, csv_text(outcome.rows))):
+        with atomic_path(out / name) as tmp:
+            tmp.write_text(text)
+
+
+def table_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    """The scan as a Markdown table, cheapest first; ★ marks the jet and MET Pareto points."""
+    lines = [
+        "| point | LUT (da4ml) | latency (da4ml) | jet resolution | MET resolution | Pareto |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in sorted(rows, key=lambda r: r[COST]):
+        stars = " ".join(
+            label
+            for label, key in (("jet", "pareto_jet_resolution"), ("MET", "pareto_met_resolution"))
+            if r.get(key)
+        )
+        lines.append(
+            f"| {r['point']} | {r[COST]:,.0f} | {r['latency_cycles_da4ml']} cycles | "
+            f"{_pm(r['jet_resolution'], r['jet_resolution_uncertainty'])} | "
+            f"{_pm(r['met_resolution'], r['met_resolution_uncertainty'])} | {stars} |"
+        )
+    return "\n".join(lines)
+
+
+def _pm(value: float | None, error: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.4f} ± {error:.4f}" if error is not None else f"{value:.4f}"
