@@ -33,9 +33,12 @@ def generate(
         int,
         typer.Option("--seed", help="Master seed (≥ 0); same seed → same file for any --workers."),
     ] = 1,
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes (≥ 1).")] = default(
-        generate_events, "workers"
-    ),
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", help="Processes of a local Dask cluster (≥ 1; 1: in this process)."
+        ),
+    ] = default(generate_events, "workers"),
     quiet: QuietOption = False,
 ) -> None:
     """Generate events: Pythia 8 hard process + pileup + detector response + PUPPI."""

@@ -40,7 +40,11 @@ def scan(
     ] = "0.75",
     hidden: Annotated[
         list[str] | None,
-        typer.Option("--hidden", help="Hidden sizes, comma-separated; repeat for several."),
+        typer.Option(
+            "--hidden",
+            metavar="64,32",
+            help="Hidden sizes, comma-separated; repeat for several (default 64,32).",
+        ),
     ] = None,
     epochs: Annotated[int, typer.Option("--epochs", help="Training epochs per point.")] = default(
         PointSettings, "epochs"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import multiprocessing as mp
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -152,9 +151,11 @@ def vertex_z_mm(rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
 _STATE: dict[str, Any] = {}
 
 
-def _init_worker(config: RunConfig) -> None:
-    _STATE.clear()
-    _STATE["config"] = config
+def _use_config(config: RunConfig) -> None:
+    """Make ``config`` this process's run (a Dask worker may serve several runs in turn)."""
+    if _STATE.get("config") != config:
+        _STATE.clear()
+        _STATE["config"] = config
 
 
 def _pythia(kind: str) -> object:
@@ -167,8 +168,8 @@ def _pythia(kind: str) -> object:
     return _STATE[kind]
 
 
-def _pool_task(indices: range) -> list[generator.GenParticles]:
-    config: RunConfig = _STATE["config"]
+def _pool_task(indices: range, config: RunConfig) -> list[generator.GenParticles]:
+    _use_config(config)
     pythia = _pythia("min_bias")
     return [
         generator.next_event(
@@ -178,7 +179,8 @@ def _pool_task(indices: range) -> list[generator.GenParticles]:
     ]
 
 
-def _event_task(task: tuple[range, str]) -> list[Event]:
+def _event_task(task: tuple[range, str], config: RunConfig) -> list[Event]:
+    _use_config(config)
     indices, pool_path = task
     if pool_path and _STATE.get("pool_path") != pool_path:
         _STATE["pool"] = PileupPool.load(Path(pool_path))
@@ -248,21 +250,35 @@ def simulate_event(
 # ---- parent side ---------------------------------------------------------------------------------
 
 
+Runner = Callable[[Callable[[Any, RunConfig], Any], Iterable[Any]], Iterator[Any]]
+
+
 @contextmanager
-def _executor(
-    config: RunConfig, workers: int
-) -> Iterator[Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]]:
-    """A function mapping a task function over tasks in order, in-process or with a spawn pool."""
+def _executor(config: RunConfig, workers: int) -> Iterator[Runner]:
+    """A function mapping a task function over tasks, results in task order: in this process,
+    or on a Dask LocalCluster of ``workers`` single-threaded processes."""
     if workers == 1:
-        _init_worker(config)
         try:
-            yield map
+            yield lambda fn, tasks: (fn(task, config) for task in tasks)
         finally:
             _STATE.clear()
         return
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
-        yield lambda fn, tasks: pool.imap(fn, tasks)
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+
+        def run(fn: Callable[[Any, RunConfig], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+            futures = client.map(fn, list(tasks), config=config, pure=False)
+            for future in futures:  # in order: the file does not depend on who finished first
+                yield future.result()
+                future.release()
+
+        yield run
 
 
 def _chunks(n: int, size: int) -> list[range]:
