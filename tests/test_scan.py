@@ -122,3 +122,15 @@ def test_two_point_scan_on_a_local_dask_cluster_and_its_rerun(tmp_path: Path) ->
     assert again.computed == [] and sorted(again.reused) == sorted(stamps)
     assert {p.name: result_path(out, p).stat().st_mtime_ns for p in _grid().points()} == stamps
     assert [r["luts_da4ml"] for r in again.rows] == [r["luts_da4ml"] for r in first.rows]
+
+
+def test_two_local_clusters_run_side_by_side() -> None:
+    # Dask's default HTTP port 8787 would make the second one fail ("already in use"), e.g. a
+    # scan started while another scan or `data generate --workers 2` runs
+    from distributed import Client
+
+    from qdistill.cluster import local_cluster
+
+    with local_cluster(1) as first, local_cluster(1) as second, Client(second) as client:
+        assert first.scheduler_address != second.scheduler_address
+        assert client.submit(sum, [1, 2, 3]).result() == 6

@@ -263,14 +263,11 @@ def _executor(config: RunConfig, workers: int) -> Iterator[Runner]:
         finally:
             _STATE.clear()
         return
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    with (
-        LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    from qdistill.cluster import local_cluster
+
+    with local_cluster(workers) as cluster, Client(cluster) as client:
 
         def run(fn: Callable[[Any, RunConfig], Any], tasks: Iterable[Any]) -> Iterator[Any]:
             futures = client.map(fn, list(tasks), config=config, pure=False)

@@ -99,7 +99,9 @@ def _check_inputs(settings: PointSettings, workers: int) -> None:
 
 def _client(workers: int, scheduler: str | None, threads: int) -> Any:
     """A Dask client: of the cluster at ``scheduler``, else of a new LocalCluster."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
+
+    from qdistill.cluster import local_cluster
 
     if scheduler is not None:
         try:
@@ -109,15 +111,7 @@ def _client(workers: int, scheduler: str | None, threads: int) -> Any:
                 f"--scheduler {scheduler}: no Dask scheduler answered within "
                 f"{CONNECT_TIMEOUT_S:.0f} s ({exc}); start one or drop --scheduler"
             ) from None
-    env = {name: str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        env=env,
-    )
-    return Client(cluster)
+    return Client(local_cluster(workers, threads))
 
 
 def _compute(
