@@ -511,24 +511,6 @@ class ProjectEmulator:
         return self.run_inputs(self.firmware_inputs(features))
 
 
-def emulate_project(
-    project: FirmwareProject,
-    features: NDArray[np.floating] | None = None,
-    *,
-    inputs: NDArray[np.floating] | None = None,
-) -> NDArray[np.float64]:
-    """Firmware outputs (n,) for raw ``features`` or firmware ``inputs`` (n, 16); give one.
-
-    Without either, the project's golden inputs.
-    """
-    if features is not None and inputs is not None:
-        raise QdistillError("give either raw features or firmware inputs, not both")
-    emulator = ProjectEmulator.load(project)
-    if features is not None:
-        return emulator.run_features(features)
-    return emulator.run_inputs(project.golden_inputs() if inputs is None else inputs)
-
-
 @dataclass
 class GoldenCheck:
     """The emulator on a project's golden inputs; ``to_json()`` is ``qdistill emulate --json``."""

@@ -39,6 +39,7 @@ from qdistill.physics.resolution import (
 )
 from qdistill.physics.weightings import (
     DEFAULT_FIRMWARE_ENGINE,
+    FIRMWARE_WEIGHTING,
     WEIGHTING_NAMES,
     Weighting,
     build_weightings,
@@ -193,7 +194,7 @@ def evaluate(
         SUMMARY_VERSION,
         {
             **_summarise(acc, list(chosen), skipped, Path(data_path), seed, n_bootstrap),
-            "firmware_engine": firmware_engine if "qdistillnet_firmware" in chosen else None,
+            "firmware_engine": firmware_engine if FIRMWARE_WEIGHTING in chosen else None,
         },
     )
     process = attrs.get("process")

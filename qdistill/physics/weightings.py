@@ -31,13 +31,15 @@ from qdistill.data.layout import Event
 from qdistill.errors import QdistillError
 from qdistill.features import PUPPI_WEIGHT
 
+#: The weighting computed from a firmware project (``--project``).
+FIRMWARE_WEIGHTING: Final[str] = "qdistillnet_firmware"
 #: The weightings in the order of every table and figure.
 WEIGHTING_NAMES: Final[tuple[str, ...]] = (
     "puppi",
     "teacher",
     "distillnet",
     "qdistillnet",
-    "qdistillnet_firmware",
+    FIRMWARE_WEIGHTING,
     "truth",
 )
 
@@ -139,7 +141,7 @@ def firmware(project_dir: PathLike, engine: str = DEFAULT_FIRMWARE_ENGINE) -> We
 
         def by_csim(events: Sequence[Event]) -> list[npt.NDArray[np.float64]]:
             inputs = emulator.firmware_inputs(_block_features(events))
-            return split_block(run_csim(project, inputs), events, "qdistillnet_firmware")
+            return split_block(run_csim(project, inputs), events, FIRMWARE_WEIGHTING)
 
         return by_csim
     check = check_golden(emulator)
@@ -151,7 +153,7 @@ def firmware(project_dir: PathLike, engine: str = DEFAULT_FIRMWARE_ENGINE) -> We
 
     def by_emulator(events: Sequence[Event]) -> list[npt.NDArray[np.float64]]:
         return split_block(
-            emulator.run_features(_block_features(events)), events, "qdistillnet_firmware"
+            emulator.run_features(_block_features(events)), events, FIRMWARE_WEIGHTING
         )
 
     return by_emulator
@@ -185,8 +187,8 @@ def build_weightings(
     else:
         skipped["qdistillnet"] = "no --qdistillnet model given"
     if project_dir is not None:
-        chosen["qdistillnet_firmware"] = firmware(project_dir, firmware_engine)
+        chosen[FIRMWARE_WEIGHTING] = firmware(project_dir, firmware_engine)
     else:
-        skipped["qdistillnet_firmware"] = "no --project firmware project given"
+        skipped[FIRMWARE_WEIGHTING] = "no --project firmware project given"
     chosen["truth"] = truth
     return chosen, skipped

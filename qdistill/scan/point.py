@@ -15,15 +15,17 @@ from typing import Any, Final
 
 from qdistill import manifest
 from qdistill.atomic import atomic_path
-from qdistill.devices import DEFAULT_PART
+from qdistill.devices import DEFAULT_CLOCK_MHZ, DEFAULT_PART
 from qdistill.errors import QdistillError
+from qdistill.firmware.convert import DEFAULT_GOLDEN_PARTICLES
+from qdistill.physics.resolution import N_BOOTSTRAP
+from qdistill.physics.weightings import FIRMWARE_WEIGHTING
 from qdistill.scan.grid import ScanPoint
+from qdistill.student.config import DEFAULT_BATCH_SIZE, TrainConfig
 
 RESULT_FILE: Final[str] = "result.json"
 RESULT_KIND: Final[str] = "scan_point"
 RESULT_VERSION: Final[int] = 1
-#: The weighting of a point's firmware in ``qdistill evaluate``'s summary.
-FIRMWARE: Final[str] = "qdistillnet_firmware"
 
 
 @dataclass(frozen=True)
@@ -32,15 +34,15 @@ class PointSettings:
 
     data: Path
     validation_data: Path
-    epochs: int = 10
-    batch_size: int = 4096
-    seed: int = 0
+    epochs: int = TrainConfig.epochs
+    batch_size: int = DEFAULT_BATCH_SIZE
+    seed: int = TrainConfig.seed  # of training, the golden draw and the bootstrap
     high_target_weight: float | None = None  # None: the reference code's automatic weight
     max_particles: int | None = None
-    golden_particles: int = 4096
+    golden_particles: int = DEFAULT_GOLDEN_PARTICLES
     max_events: int | None = None  # validation events for the physics; None: all
-    n_bootstrap: int = 200
-    clock_mhz: float = 240.0
+    n_bootstrap: int = N_BOOTSTRAP
+    clock_mhz: float = DEFAULT_CLOCK_MHZ
     part: str = DEFAULT_PART
     threads: int = 1  # TensorFlow threads per task: workers x threads <= cores
 
@@ -183,6 +185,6 @@ def _physics(settings: PointSettings, out: Path) -> dict[str, Any]:
         "met_resolution_uncertainty",
         "accuracy",
     ):
-        figures[key] = summary[key].get(FIRMWARE)
+        figures[key] = summary[key].get(FIRMWARE_WEIGHTING)
         figures[f"puppi_{key}"] = summary[key].get("puppi")
     return figures

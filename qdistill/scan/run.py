@@ -72,7 +72,7 @@ def run_scan(
         finally:
             cluster = client.cluster
             client.close()
-            if cluster is not None and scheduler is None:
+            if cluster is not None:  # ours (LocalCluster); a --scheduler cluster is not closed
                 cluster.close()
     elif progress is not None:
         progress(len(points), len(points))
