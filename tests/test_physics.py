@@ -202,6 +202,20 @@ def test_evaluate_refuses_a_weighting_of_the_wrong_length(synthetic: Path, tmp_p
     assert not (out / "summary.json").exists()
 
 
+def test_evaluate_names_a_weighting_that_loses_the_event(synthetic: Path, tmp_path: Path) -> None:
+    def almost_none(events: list[Event]) -> list[np.ndarray]:
+        return [np.full(e.n_particles, 0.01) for e in events]
+
+    summary = evaluate(
+        synthetic, tmp_path / "eval", extra_weightings={"zero": almost_none}, n_bootstrap=5
+    )
+    assert summary["met_response_median"]["zero"] < -0.9  # MET ≈ 1 % of the visible imbalance
+    assert list(summary["unphysical"]) == ["zero"]  # PUPPI, teacher and truth keep the event
+    assert "median MET response -0.9" in summary["unphysical"]["zero"]
+    assert any(w.startswith("zero loses the event") for w in summary["warnings"])
+    assert "**Warning:** zero loses the event" in (tmp_path / "eval" / "summary.md").read_text()
+
+
 def test_cli_evaluate_json_and_errors(synthetic: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     args = ["evaluate", "--data", str(synthetic), "-o", str(tmp_path / "e"), "--max-events", "3"]

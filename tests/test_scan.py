@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from qdistill import manifest
 from qdistill.cli import app
 from qdistill.errors import QdistillError
 from qdistill.physics.synthetic import write_synthetic_file
+from qdistill.physics.weightings import FIRMWARE_WEIGHTING
 from qdistill.scan.grid import ScanGrid
-from qdistill.scan.point import PointSettings, result_path
+from qdistill.scan.point import SUMMARY_FIGURES, PointSettings, read_result, result_path
 from qdistill.scan.run import pareto_front, run_scan
 
 
@@ -58,6 +60,28 @@ def test_pareto_front_keeps_only_undominated_points() -> None:
         {"luts_da4ml": 400.0, "jet_resolution": 0.07},
     ]
     assert pareto_front(rows, "jet_resolution") == [0, 1, 4]
+    # a point that loses the event (e.g. MET ≈ 0 always) is no figure of merit, however small
+    rows[0]["unphysical"] = "median MET response -0.99 < -0.5"
+    assert pareto_front(rows, "jet_resolution") == [1, 4]
+
+
+def test_a_version_1_result_is_upgraded_from_its_physics_summary(tmp_path: Path) -> None:
+    point = _grid().points()[0]
+    path = result_path(tmp_path, point)
+    (path.parent / "physics").mkdir(parents=True)
+    figures = {"puppi": 0.1, FIRMWARE_WEIGHTING: 0.2}
+    summary = {key: dict(figures) for key in SUMMARY_FIGURES}
+    summary["met_response_median"] = {"puppi": 0.16, FIRMWARE_WEIGHTING: -0.99}
+    summary.update(events=3, gen_jets=7, weightings=["puppi", FIRMWARE_WEIGHTING])
+    (path.parent / "physics" / "summary.json").write_text(json.dumps(summary))
+    old = manifest.tagged("scan_point", 1, {"point": point.to_json(), "physics": {}})
+    path.write_text(json.dumps(old))
+    result = read_result(path)
+    assert result["format_version"] == 2 and result["point"]["name"] == point.name
+    assert result["physics"]["met_response_median"] == -0.99
+    assert result["physics"]["jet_matching_efficiency"] == 0.2
+    assert result["physics"]["unphysical"] == "median MET response -0.99 < -0.5"
+    assert json.loads(path.read_text())["format_version"] == 2  # rewritten once
 
 
 def test_bad_input_fails_before_any_work(tmp_path: Path) -> None:

@@ -37,6 +37,11 @@ from qdistill.physics.resolution import (
     Responses,
     bootstrap_resolutions,
 )
+from qdistill.physics.sanity import (
+    JET_MATCHING_FRACTION_OF_PUPPI_MIN,
+    MET_RESPONSE_MEDIAN_MIN,
+    unphysical_weightings,
+)
 from qdistill.physics.weightings import (
     DEFAULT_FIRMWARE_ENGINE,
     FIRMWARE_WEIGHTING,
@@ -289,7 +294,7 @@ def _summarise(
             "no event has a generator jet (the file may hold no generator particles): the jet "
             "resolution is undefined (null)"
         )
-    return {
+    summary = {
         "data": str(data_path),
         "events": acc.n_events,
         "events_with_gen_met": len(acc.met_gen),
@@ -318,6 +323,11 @@ def _summarise(
         "bootstrap": {"resamples": n_bootstrap, "seed": seed, "unit": "events"},
         "definitions": _definitions(),
     }
+    summary["unphysical"] = unphysical_weightings(summary)
+    summary["warnings"].extend(
+        f"{n} loses the event ({why})" for n, why in summary["unphysical"].items()
+    )
+    return summary
 
 
 def _definitions() -> dict[str, str]:
@@ -336,6 +346,11 @@ def _definitions() -> dict[str, str]:
             f"matched jets / generator jets with |eta| < {CALO_ETA_MAX} (the calorimeters)"
         ),
         "accuracy": "histogram accuracy of the per-particle weights against the teacher's",
+        "unphysical": (
+            f"median MET response < {MET_RESPONSE_MEDIAN_MIN}, or jet matching efficiency < "
+            f"{JET_MATCHING_FRACTION_OF_PUPPI_MIN} x PUPPI's: its resolutions are not figures "
+            "of merit"
+        ),
     }
 
 

@@ -21,12 +21,22 @@ _PANELS = (
 
 def plot_pareto(rows: Sequence[dict[str, Any]], out_dir: Path) -> list[Path]:
     """``pareto.png``/``.pdf``: one panel per resolution, every point with its bootstrap error,
-    the Pareto front as a line and PUPPI's resolution on the same events as a dashed line."""
+    the Pareto front as a line and PUPPI's resolution on the same events as a dashed line; points
+    whose firmware loses the event (:mod:`qdistill.physics.sanity`) are grey crosses."""
     with matplotlib.style.context(mplhep.style.CMS):
         fig = Figure(figsize=(16, 7))
         axes = fig.subplots(1, 2)
         for ax, (key, ylabel) in zip(axes, _PANELS, strict=True):
-            points = [r for r in rows if r[key] is not None]
+            points = [r for r in rows if r[key] is not None and not r.get("unphysical")]
+            lost = [r for r in rows if r[key] is not None and r.get("unphysical")]
+            if lost:
+                ax.plot(
+                    [r["luts_da4ml"] for r in lost],
+                    [r[key] for r in lost],
+                    "x",
+                    color="#7a7a7a",
+                    label="loses the event",
+                )
             ax.errorbar(
                 [r["luts_da4ml"] for r in points],
                 [r[key] for r in points],

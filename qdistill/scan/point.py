@@ -25,7 +25,17 @@ from qdistill.student.config import DEFAULT_BATCH_SIZE, TrainConfig
 
 RESULT_FILE: Final[str] = "result.json"
 RESULT_KIND: Final[str] = "scan_point"
-RESULT_VERSION: Final[int] = 1
+RESULT_VERSION: Final[int] = 2  # 2 adds the physics' response medians and `unphysical`
+SUMMARY_FIGURES: Final[tuple[str, ...]] = (
+    "jet_resolution",
+    "jet_resolution_uncertainty",
+    "jet_response_median",
+    "jet_matching_efficiency",
+    "met_resolution",
+    "met_resolution_uncertainty",
+    "met_response_median",
+    "accuracy",
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +65,22 @@ def result_path(scan_dir: Path, point: ScanPoint) -> Path:
 
 
 def read_result(path: Path) -> dict[str, Any]:
-    """A finished point's result (checked to be a scan-point manifest)."""
+    """A finished point's result (checked to be a scan-point manifest).
+
+    A version-1 result is brought to version 2 from the point's own ``physics/summary.json``
+    (the physics figures are re-read, nothing is recomputed) and rewritten.
+    """
     data = manifest.read_json(path)
+    if manifest.has_tag(data, RESULT_KIND, 1):
+        summary = manifest.read_json(path.parent / "physics" / "summary.json")
+        body = {
+            k: v for k, v in data.items() if k not in (manifest.FORMAT_KEY, manifest.VERSION_KEY)
+        }
+        data = manifest.tagged(
+            RESULT_KIND, RESULT_VERSION, {**body, "physics": physics_figures(summary)}
+        )
+        with atomic_path(path) as tmp:
+            tmp.write_text(manifest.dumps(data))
     manifest.check_tag(data, RESULT_KIND, RESULT_VERSION, path)
     return data
 
@@ -177,14 +201,17 @@ def _physics(settings: PointSettings, out: Path) -> dict[str, Any]:
         seed=settings.seed,
         make_plots=False,
     )
+    return physics_figures(summary)
+
+
+def physics_figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """The firmware's and PUPPI's figures from an evaluate summary; ``unphysical`` says why the
+    firmware's resolutions are no figure of merit (None when they are)."""
+    from qdistill.physics.sanity import unphysical_weightings
+
     figures: dict[str, Any] = {"events": summary["events"], "gen_jets": summary["gen_jets"]}
-    for key in (
-        "jet_resolution",
-        "jet_resolution_uncertainty",
-        "met_resolution",
-        "met_resolution_uncertainty",
-        "accuracy",
-    ):
+    for key in SUMMARY_FIGURES:
         figures[key] = summary[key].get(FIRMWARE_WEIGHTING)
         figures[f"puppi_{key}"] = summary[key].get("puppi")
+    figures["unphysical"] = unphysical_weightings(summary).get(FIRMWARE_WEIGHTING)
     return figures

@@ -25,7 +25,7 @@ from qdistill.scan.grid import ScanGrid, ScanPoint
 from qdistill.scan.point import PointSettings, read_result, result_path, run_point
 
 SCAN_KIND: Final[str] = "scan"
-SCAN_VERSION: Final[int] = 1
+SCAN_VERSION: Final[int] = 2  # 2 adds `unphysical` and the response medians
 SCAN_JSON: Final[str] = "scan.json"
 SCAN_CSV: Final[str] = "scan.csv"
 #: The figures of merit: minimise the cost and each resolution (all from the point's result).
@@ -165,11 +165,14 @@ def scan_row(result: dict[str, Any]) -> dict[str, Any]:
         "golden_particles": fw["golden_particles"],
         "jet_resolution": physics["jet_resolution"],
         "jet_resolution_uncertainty": physics["jet_resolution_uncertainty"],
+        "jet_matching_efficiency": physics["jet_matching_efficiency"],
         "met_resolution": physics["met_resolution"],
         "met_resolution_uncertainty": physics["met_resolution_uncertainty"],
+        "met_response_median": physics["met_response_median"],
         "accuracy": physics["accuracy"],
         "puppi_jet_resolution": physics["puppi_jet_resolution"],
         "puppi_met_resolution": physics["puppi_met_resolution"],
+        "unphysical": physics["unphysical"] or "",
         "seconds": result["seconds"]["total"],
     }
 
@@ -177,9 +180,10 @@ def scan_row(result: dict[str, Any]) -> dict[str, Any]:
 def pareto_front(rows: Sequence[dict[str, Any]], objective: str) -> list[int]:
     """Indices of the rows that no other row beats on both cost and ``objective`` (lower better).
 
-    Rows whose objective is missing (None) are never on the front.
+    Rows whose objective is missing (None) or that lose the event (``unphysical``, see
+    :mod:`qdistill.physics.sanity`) are never on the front.
     """
-    valid = [i for i, r in enumerate(rows) if r[objective] is not None]
+    valid = [i for i, r in enumerate(rows) if r[objective] is not None and not r.get("unphysical")]
     front = []
     for i in valid:
         ci, oi = rows[i][COST], rows[i][objective]
@@ -236,6 +240,7 @@ def write_tables(outcome: ScanOutcome, grid: ScanGrid, settings: PointSettings) 
                 "latency_cycles_da4ml": "da4ml pipeline stages + input register",
                 "golden_exact_emulator_vs_csim": "qdistill emulator vs hls4ml C simulation",
                 "jet_resolution": "qdistill evaluate, firmware weights by the emulator",
+                "unphysical": "qdistill evaluate: why the point's firmware loses the event",
             },
             "points": outcome.rows,
             "failed": outcome.failed,
@@ -248,7 +253,8 @@ def write_tables(outcome: ScanOutcome, grid: ScanGrid, settings: PointSettings) 
 
 
 def table_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    """The scan as a Markdown table, cheapest first; ★ marks the jet and MET Pareto points."""
+    """The scan as a Markdown table, cheapest first, with the jet and MET Pareto points marked;
+    a point that loses the event says so instead."""
     lines = [
         "| point | LUT (da4ml) | latency (da4ml) | jet resolution | MET resolution | Pareto |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -259,6 +265,8 @@ def table_markdown(rows: Sequence[dict[str, Any]]) -> str:
             for label, key in (("jet", "pareto_jet_resolution"), ("MET", "pareto_met_resolution"))
             if r.get(key)
         )
+        if r.get("unphysical"):
+            stars = f"loses the event: {r['unphysical']}"
         lines.append(
             f"| {r['point']} | {r[COST]:,.0f} | {r['latency_cycles_da4ml']} cycles | "
             f"{_pm(r['jet_resolution'], r['jet_resolution_uncertainty'])} | "
