@@ -16,7 +16,7 @@ from qdistill.physics.synthetic import write_synthetic_file
 from qdistill.physics.weightings import FIRMWARE_WEIGHTING
 from qdistill.scan.grid import ScanGrid
 from qdistill.scan.point import SUMMARY_FIGURES, PointSettings, read_result, result_path
-from qdistill.scan.run import pareto_front, run_scan
+from qdistill.scan.run import on_front, pareto_front, run_scan
 
 
 def _grid(**changes: object) -> ScanGrid:
@@ -146,6 +146,34 @@ def test_two_point_scan_on_a_local_dask_cluster_and_its_rerun(tmp_path: Path) ->
     assert again.computed == [] and sorted(again.reused) == sorted(stamps)
     assert {p.name: result_path(out, p).stat().st_mtime_ns for p in _grid().points()} == stamps
     assert [r["luts_da4ml"] for r in again.rows] == [r["luts_da4ml"] for r in first.rows]
+    # --yosys-pareto: RTL (Verilator against the golden outputs) and Yosys on the front only
+    front = sorted(r["point"] for r in again.rows if on_front(r))
+    synthesised = run_scan(_grid(), settings, out, workers=1, yosys_pareto=True)
+    assert synthesised.computed == [] and sorted(synthesised.synthesised) == front
+    for row in synthesised.rows:
+        if row["point"] in front:
+            assert row["rtl_golden_exact_verilator"] == row["rtl_golden_particles"] == 256
+            assert row["luts_yosys"] > 0
+        else:
+            assert row["luts_yosys"] is None
+    assert run_scan(_grid(), settings, out, yosys_pareto=True).synthesised == []
+
+
+def test_yosys_pareto_without_yosys_fails_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qdistill.synth.yosys as yosys
+
+    def missing() -> None:
+        raise QdistillError("Yosys was not found on PATH nor as a Python package")
+
+    monkeypatch.setattr(yosys, "find_yosys", missing)
+    events = tmp_path / "events.h5"
+    write_synthetic_file(events, n_events=2, seed=1)
+    settings = PointSettings(data=events, validation_data=events)
+    with pytest.raises(QdistillError, match=r"^--yosys-pareto: Yosys was not found"):
+        run_scan(_grid(), settings, tmp_path / "scan", yosys_pareto=True)
+    assert not (tmp_path / "scan").exists()
 
 
 def test_two_local_clusters_run_side_by_side() -> None:

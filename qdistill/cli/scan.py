@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from qdistill.cli._common import JsonOption, default, print_json
+from qdistill.scan.grid import ScanGrid, format_values
 from qdistill.scan.point import PointSettings
 
 
@@ -27,23 +28,24 @@ def scan(
     ],
     weight_bits: Annotated[
         str, typer.Option("--weight-bits", help="Kernel/bias widths to scan, e.g. 4,6,8.")
-    ] = "4,6,8",
+    ] = format_values(default(ScanGrid, "weight_bits")),
     activation_bits: Annotated[
         str, typer.Option("--activation-bits", help="ReLU output widths to scan, e.g. 4,6,8.")
-    ] = "6,8",
+    ] = format_values(default(ScanGrid, "activation_bits")),
     input_bits: Annotated[
         str,
         typer.Option("--input-bits", help="FPGA input widths ap_fixed<N,5> to scan, e.g. 10,16."),
-    ] = "10,16",
+    ] = format_values(default(ScanGrid, "input_bits")),
     sparsity: Annotated[
         str, typer.Option("--sparsity", help="Target sparsities of the hidden kernels, in [0, 1).")
-    ] = "0.75",
+    ] = format_values(default(ScanGrid, "sparsity")),
     hidden: Annotated[
         list[str] | None,
         typer.Option(
             "--hidden",
             metavar="64,32",
-            help="Hidden sizes, comma-separated; repeat for several (default 64,32).",
+            help="Hidden sizes, comma-separated; repeat for several "
+            f"(default {' '.join(format_values(h) for h in default(ScanGrid, 'hidden'))}).",
         ),
     ] = None,
     epochs: Annotated[int, typer.Option("--epochs", help="Training epochs per point.")] = default(
@@ -70,12 +72,20 @@ def scan(
     seed: Annotated[int, typer.Option("--seed", help="Seed of training and golden draw.")] = (
         default(PointSettings, "seed")
     ),
+    yosys_pareto: Annotated[
+        bool,
+        typer.Option(
+            "--yosys-pareto",
+            help="Then build the RTL (da4ml, checked with Verilator) and run Yosys on every "
+            "Pareto point without an estimate yet (minutes each).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Train, convert, check bit for bit, cost (da4ml) and evaluate every QDistillNet of a grid;
     write the Pareto front of resolution against LUTs. Finished points are skipped on a rerun."""
     from qdistill.progress import progress_bar, stderr_console
-    from qdistill.scan.grid import ScanGrid, parse_floats, parse_hidden_options, parse_ints
+    from qdistill.scan.grid import parse_floats, parse_hidden_options, parse_ints
     from qdistill.scan.run import run_scan, table_markdown
 
     grid = ScanGrid(
@@ -83,7 +93,7 @@ def scan(
         activation_bits=parse_ints(activation_bits, "--activation-bits"),
         input_bits=parse_ints(input_bits, "--input-bits"),
         sparsity=parse_floats(sparsity, "--sparsity"),
-        hidden=parse_hidden_options(hidden or ["64,32"]),
+        hidden=parse_hidden_options(hidden) if hidden else default(ScanGrid, "hidden"),
     )
     settings = PointSettings(
         data=data,
@@ -95,20 +105,27 @@ def scan(
     )
     console = stderr_console()
     bar = progress_bar(console, with_loss=False, unit="points", enabled=not json_output)
-    task: list[Any] = []
+    tasks: dict[str, Any] = {}
 
-    def on_progress(done: int, total: int) -> None:
-        if not task:
+    def on_progress(stage: str, done: int, total: int) -> None:
+        if not tasks:
             bar.start()
-            task.append(bar.add_task("scan", total=total))
-        bar.update(task[0], completed=done)
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done)
 
     try:
         outcome = run_scan(
-            grid, settings, out_dir, workers=workers, scheduler=scheduler, progress=on_progress
+            grid,
+            settings,
+            out_dir,
+            workers=workers,
+            scheduler=scheduler,
+            yosys_pareto=yosys_pareto,
+            progress=on_progress,
         )
     finally:
-        if task:  # a bar never started would still print an empty line
+        if tasks:  # a bar never started would still print an empty line
             bar.stop()
     for name, why in outcome.failed.items():
         console.print(f"scan: point {name} failed: {why}", highlight=False)
@@ -118,6 +135,7 @@ def scan(
                 "directory": str(outcome.directory),
                 "computed": outcome.computed,
                 "reused": outcome.reused,
+                "synthesised": outcome.synthesised,
                 "failed": outcome.failed,
                 "points": outcome.rows,
             }
@@ -126,7 +144,8 @@ def scan(
         typer.echo(table_markdown(outcome.rows))
         typer.echo(
             f"{len(outcome.computed)} points computed, {len(outcome.reused)} reused, "
-            f"{len(outcome.failed)} failed; {out_dir}/scan.json, scan.csv, pareto.png"
+            f"{len(outcome.synthesised)} synthesised with Yosys, {len(outcome.failed)} failed; "
+            f"{out_dir}/scan.json, scan.csv, pareto.png"
         )
     if outcome.failed:
         raise typer.Exit(1)

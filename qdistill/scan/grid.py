@@ -50,13 +50,14 @@ class ScanPoint:
 
 @dataclass(frozen=True)
 class ScanGrid:
-    """The Cartesian product of the listed values."""
+    """The Cartesian product of the listed values (the defaults: 12 points around the paper's
+    QDistillNet, 8-bit weights and activations, 64/32, 75 % pruned)."""
 
-    weight_bits: tuple[int, ...]
-    activation_bits: tuple[int, ...]
-    input_bits: tuple[int, ...]
-    sparsity: tuple[float, ...]
-    hidden: tuple[tuple[int, ...], ...]
+    weight_bits: tuple[int, ...] = (4, 6, 8)
+    activation_bits: tuple[int, ...] = (6, 8)
+    input_bits: tuple[int, ...] = (10, 16)
+    sparsity: tuple[float, ...] = (0.75,)
+    hidden: tuple[tuple[int, ...], ...] = ((64, 32),)
 
     def points(self) -> list[ScanPoint]:
         """Every point, each checked; raises QdistillError for an empty or invalid grid."""
@@ -104,3 +105,8 @@ def parse_floats(text: str, flag: str) -> tuple[float, ...]:
 def parse_hidden_options(values: list[str]) -> tuple[tuple[int, ...], ...]:
     """Repeated ``--hidden 64,32 --hidden 32,16`` → ((64, 32), (32, 16))."""
     return tuple(parse_hidden(v) for v in values)
+
+
+def format_values(values: tuple[float, ...] | tuple[int, ...]) -> str:
+    """(4, 6, 8) → ``"4,6,8"``: how a grid axis is written on the command line."""
+    return ",".join(map(str, values))

@@ -60,6 +60,63 @@ class PointSettings:
         return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
 
 
+YOSYS_FILE: Final[str] = "yosys.json"
+YOSYS_KIND: Final[str] = "scan_yosys"
+YOSYS_VERSION: Final[int] = 1
+
+
+def yosys_path(scan_dir: Path, point_name: str) -> Path:
+    return scan_dir / "points" / point_name / YOSYS_FILE
+
+
+def read_yosys(path: Path) -> dict[str, Any]:
+    """A point's RTL check and Yosys estimate (see :func:`synthesise_point`)."""
+    data = manifest.read_json(path)
+    manifest.check_tag(data, YOSYS_KIND, YOSYS_VERSION, path)
+    return data
+
+
+def synthesise_point(point_name: str, scan_dir: str, part: str = DEFAULT_PART) -> dict[str, Any]:
+    """``qdistill rtl`` (da4ml Verilog, Verilator against the golden outputs) and
+    ``qdistill synth --flow yosys`` of a finished point's project; ``yosys.json`` last.
+
+    Minutes per point, so the scan runs it for the Pareto points only (``--yosys-pareto``).
+    """
+    from qdistill.firmware.rtl import run_rtl
+    from qdistill.synth.yosys import YOSYS_LOG_NAME, run_yosys_flow
+
+    done = yosys_path(Path(scan_dir), point_name)
+    if done.is_file():
+        return read_yosys(done)
+    project = done.parent / "project"
+    started = time.perf_counter()
+    rtl = run_rtl(project)
+    if not rtl.all_exact:
+        raise QdistillError(
+            f"{project}: the RTL reproduces {rtl.csim_exact} of {rtl.particles} golden outputs"
+        )
+    report = run_yosys_flow(project, part, project / "logs" / YOSYS_LOG_NAME)
+    result = manifest.tagged(
+        YOSYS_KIND,
+        YOSYS_VERSION,
+        {
+            "point": point_name,
+            "rtl_golden_exact_verilator": rtl.csim_exact,
+            "rtl_golden_particles": rtl.particles,
+            "verilator": rtl.simulator.get("version"),
+            "latency_cycles_rtl": rtl.latency_cycles,
+            "luts_yosys": report.resources["LUT"].used,
+            "ff_yosys": report.resources["FF"].used,
+            "dsp_yosys": report.resources["DSP"].used,
+            "yosys": report.tool_version,
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+    with atomic_path(done) as tmp:
+        tmp.write_text(manifest.dumps(result))
+    return result
+
+
 def result_path(scan_dir: Path, point: ScanPoint) -> Path:
     return scan_dir / "points" / point.name / RESULT_FILE
 

@@ -22,7 +22,15 @@ from qdistill import manifest
 from qdistill.atomic import atomic_path
 from qdistill.errors import QdistillError
 from qdistill.scan.grid import ScanGrid, ScanPoint
-from qdistill.scan.point import PointSettings, read_result, result_path, run_point
+from qdistill.scan.point import (
+    PointSettings,
+    read_result,
+    read_yosys,
+    result_path,
+    run_point,
+    synthesise_point,
+    yosys_path,
+)
 
 SCAN_KIND: Final[str] = "scan"
 SCAN_VERSION: Final[int] = 2  # 2 adds `unphysical` and the response medians
@@ -32,6 +40,15 @@ SCAN_CSV: Final[str] = "scan.csv"
 COST: Final[str] = "luts_da4ml"
 OBJECTIVES: Final[tuple[str, ...]] = ("jet_resolution", "met_resolution")
 CONNECT_TIMEOUT_S: Final[float] = 10.0
+#: What a point's yosys.json adds to its row (None where it was not synthesised).
+YOSYS_COLUMNS: Final[tuple[str, ...]] = (
+    "luts_yosys",
+    "ff_yosys",
+    "rtl_golden_exact_verilator",
+    "rtl_golden_particles",
+)
+#: progress(stage, done, total): stage "points" (train … evaluate), then "yosys".
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -42,6 +59,7 @@ class ScanOutcome:
     computed: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    synthesised: list[str] = field(default_factory=list)  # Yosys run now (--yosys-pareto)
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -53,35 +71,78 @@ def run_scan(
     workers: int = 2,
     scheduler: str | None = None,
     retries: int = 1,
-    progress: Callable[[int, int], None] | None = None,
+    yosys_pareto: bool = False,
+    progress: Progress | None = None,
 ) -> ScanOutcome:
-    """Run every point of ``grid`` not yet done in ``out_dir``; write the scan's tables."""
+    """Run every point of ``grid`` not yet done in ``out_dir``; write the scan's tables.
+
+    ``yosys_pareto``: then run ``qdistill rtl`` and the Yosys flow on every Pareto point that
+    has no Yosys estimate yet (minutes each, so only there). ``progress(stage, done, total)``
+    is called with stage "points" and then "yosys".
+    """
     points = grid.points()  # every point checked before anything starts
     _check_inputs(settings, workers)
+    if yosys_pareto:
+        _check_synthesis_tools()
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise QdistillError(f"{out}: exists and is not a directory; choose another -o")
     outcome = ScanOutcome(out)
     todo = [p for p in points if not result_path(out, p).is_file()]
     outcome.reused = [p.name for p in points if p not in todo]
-    if todo:
-        client = _client(workers, scheduler, settings.threads)  # an unreachable one fails here
-        try:
+    client = None
+    try:
+        if todo:
+            client = _client(workers, scheduler, settings.threads)  # an unreachable one fails here
             out.mkdir(parents=True, exist_ok=True)
             _compute(client, todo, settings, out, retries, outcome, progress)
-        finally:
-            cluster = client.cluster
-            client.close()
-            if cluster is not None:  # ours (LocalCluster); a --scheduler cluster is not closed
-                cluster.close()
-    elif progress is not None:
-        progress(len(points), len(points))
-    outcome.rows = [
-        scan_row(read_result(result_path(out, p))) for p in points if p.name not in outcome.failed
-    ]
-    mark_pareto(outcome.rows)
+        elif progress is not None:
+            progress("points", len(points), len(points))
+        outcome.rows = [
+            scan_row(read_result(result_path(out, p)))
+            for p in points
+            if p.name not in outcome.failed
+        ]
+        mark_pareto(outcome.rows)
+        pending = [r["point"] for r in outcome.rows if on_front(r) and not _has_yosys(out, r)]
+        if yosys_pareto and pending:
+            client = client or _client(workers, scheduler, settings.threads)
+            _synthesise(client, pending, settings, out, retries, outcome, progress)
+    finally:
+        if client is not None:
+            _close(client)
+    attach_yosys(outcome.rows, out)
     write_tables(outcome, grid, settings)
     return outcome
+
+
+def on_front(row: dict[str, Any]) -> bool:
+    """Whether the row is on the Pareto front of any objective (after :func:`mark_pareto`)."""
+    return any(row[f"pareto_{objective}"] for objective in OBJECTIVES)
+
+
+def _has_yosys(out: Path, row: dict[str, Any]) -> bool:
+    return yosys_path(out, row["point"]).is_file()
+
+
+def _close(client: Any) -> None:
+    cluster = client.cluster
+    client.close()
+    if cluster is not None:  # ours (LocalCluster); a --scheduler cluster is not closed
+        cluster.close()
+
+
+def _check_synthesis_tools() -> None:
+    """--yosys-pareto needs Verilator (with make, perl, g++) and Yosys: fail before training."""
+    from qdistill.firmware.rtl_verilator import check_build_tools, find_verilator
+    from qdistill.synth.yosys import find_yosys
+
+    try:
+        find_verilator()
+        check_build_tools()
+        find_yosys()
+    except QdistillError as exc:
+        raise QdistillError(f"--yosys-pareto: {exc}") from None
 
 
 def _check_inputs(settings: PointSettings, workers: int) -> None:
@@ -121,30 +182,75 @@ def _compute(
     out: Path,
     retries: int,
     outcome: ScanOutcome,
-    progress: Callable[[int, int], None] | None,
+    progress: Progress | None,
 ) -> None:
-    from distributed import as_completed
-
-    total = len(todo) + len(outcome.reused)
-    done = len(outcome.reused)
-    if progress is not None:
-        progress(done, total)
     futures = {
         client.submit(
             run_point, p, settings, str(out), key=f"qdistill-scan-{p.name}", retries=retries
-        ): p
+        ): p.name
         for p in todo
     }
+    computed = _gather(futures, "points", len(outcome.reused), outcome, progress)
+    outcome.computed += computed
+
+
+def _synthesise(
+    client: Any,
+    names: Sequence[str],
+    settings: PointSettings,
+    out: Path,
+    retries: int,
+    outcome: ScanOutcome,
+    progress: Progress | None,
+) -> None:
+    futures = {
+        client.submit(
+            synthesise_point,
+            name,
+            str(out),
+            settings.part,
+            key=f"qdistill-yosys-{name}",
+            retries=retries,
+        ): name
+        for name in names
+    }
+    outcome.synthesised += _gather(futures, "yosys", 0, outcome, progress)
+
+
+def _gather(
+    futures: dict[Any, str],
+    stage: str,
+    already: int,
+    outcome: ScanOutcome,
+    progress: Progress | None,
+) -> list[str]:
+    """Wait for the tasks; the names that finished (failures go to ``outcome.failed``)."""
+    from distributed import as_completed
+
+    total, done, finished = len(futures) + already, already, []
+    if progress is not None:
+        progress(stage, done, total)
     for future in as_completed(futures):
-        point = futures[future]
+        name = futures[future]
         if future.status == "finished":
-            outcome.computed.append(point.name)
+            finished.append(name)
         else:
             error = future.exception()
-            outcome.failed[point.name] = f"{type(error).__name__}: {error}"
+            key = name if stage == "points" else f"{name} ({stage})"
+            outcome.failed[key] = f"{type(error).__name__}: {error}"
         done += 1
         if progress is not None:
-            progress(done, total)
+            progress(stage, done, total)
+    return finished
+
+
+def attach_yosys(rows: list[dict[str, Any]], out: Path) -> None:
+    """Add the Yosys columns to every row: the point's estimate where it was synthesised."""
+    for row in rows:
+        path = yosys_path(out, row["point"])
+        found = read_yosys(path) if path.is_file() else {}
+        for key in YOSYS_COLUMNS:
+            row[key] = found.get(key)
 
 
 def scan_row(result: dict[str, Any]) -> dict[str, Any]:
@@ -241,6 +347,8 @@ def write_tables(outcome: ScanOutcome, grid: ScanGrid, settings: PointSettings) 
                 "golden_exact_emulator_vs_csim": "qdistill emulator vs hls4ml C simulation",
                 "jet_resolution": "qdistill evaluate, firmware weights by the emulator",
                 "unphysical": "qdistill evaluate: why the point's firmware loses the event",
+                "luts_yosys": "Yosys synth_xilinx of da4ml's Verilog (an estimate, not Vivado)",
+                "rtl_golden_exact_verilator": "Verilator simulation of the Verilog vs golden",
             },
             "points": outcome.rows,
             "failed": outcome.failed,
@@ -256,8 +364,9 @@ def table_markdown(rows: Sequence[dict[str, Any]]) -> str:
     """The scan as a Markdown table, cheapest first, with the jet and MET Pareto points marked;
     a point that loses the event says so instead."""
     lines = [
-        "| point | LUT (da4ml) | latency (da4ml) | jet resolution | MET resolution | Pareto |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| point | LUT (da4ml) | LUT (Yosys) | latency (da4ml) | jet resolution "
+        "| MET resolution | Pareto |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in sorted(rows, key=lambda r: r[COST]):
         stars = " ".join(
@@ -268,11 +377,16 @@ def table_markdown(rows: Sequence[dict[str, Any]]) -> str:
         if r.get("unphysical"):
             stars = f"loses the event: {r['unphysical']}"
         lines.append(
-            f"| {r['point']} | {r[COST]:,.0f} | {r['latency_cycles_da4ml']} cycles | "
+            f"| {r['point']} | {r[COST]:,.0f} | {_count(r.get('luts_yosys'))} | "
+            f"{r['latency_cycles_da4ml']} cycles | "
             f"{_pm(r['jet_resolution'], r['jet_resolution_uncertainty'])} | "
             f"{_pm(r['met_resolution'], r['met_resolution_uncertainty'])} | {stars} |"
         )
     return "\n".join(lines)
+
+
+def _count(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
 
 
 def _pm(value: float | None, error: float | None) -> str:
