@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from qdistill.cli._common import JsonOption, default, print_json
+from qdistill.data.delphes import import_delphes as delphes_import
 from qdistill.data.generate import generate_events
 
 app = typer.Typer(help="Generate, import and inspect event files (HDF5).", no_args_is_help=True)
@@ -64,7 +65,11 @@ def info(
     table = Table(title=str(path), show_header=False)
     for key in SUMMARY_KEYS:
         value = summary[key]
-        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+        if isinstance(value, list):
+            text = "\n".join(map(str, value)) or "nothing"
+        else:
+            text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        table.add_row(key, text)
     Console().print(table)
 
 
@@ -79,3 +84,58 @@ def import_distillnet(
 
     path = convert(src, output, progress=not quiet)
     typer.echo(f"wrote {path}", err=True)
+
+
+@app.command("import-delphes")
+def import_delphes(
+    sources: Annotated[
+        list[Path], typer.Argument(help="Delphes ROOT files (read with uproot), in order.")
+    ],
+    output: OutputOption,
+    tree: Annotated[str, typer.Option("--tree", help="Name of the Delphes tree.")] = default(
+        delphes_import, "tree"
+    ),
+    puppi_leaf: Annotated[
+        str | None,
+        typer.Option(
+            "--puppi-leaf",
+            help="Leaf of EFlowTrack, EFlowPhoton and EFlowNeutralHadron holding a PUPPI weight "
+            "(e.g. from a custom card); by default qdistill's PUPPI computes it and says so.",
+        ),
+    ] = None,
+    quiet: QuietOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Import Delphes output: EFlow candidates with their 16 features, truth and generator
+    particles where the file has them (what it lacks is listed, never invented)."""
+    from qdistill.progress import progress_bar, stderr_console
+
+    console = stderr_console()
+    bar = progress_bar(console, with_loss=False, enabled=not (quiet or json_output))
+    tasks: list[Any] = []
+
+    def on_progress(done: int, total: int) -> None:
+        if not tasks:  # started once every file is checked: an error prints alone
+            bar.start()
+            tasks.append(bar.add_task("importing", total=total))
+        bar.update(tasks[0], completed=done)
+
+    try:
+        result = delphes_import(
+            sources, output, tree=tree, puppi_leaf=puppi_leaf, progress=on_progress
+        )
+    finally:
+        if tasks:
+            bar.stop()
+    if json_output:
+        print_json(result.to_json())
+        return
+    dropped = ", ".join(f"{n} {c}" for c, n in result.dropped_invalid.items() if n)
+    console.print(
+        f"wrote {result.output}: {result.events} events, {result.candidates} candidates; "
+        f"dropped as invalid (PT = 0 or |η| > 100): {dropped or 'none'}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for line in result.missing:
+        console.print(f"note: {line}", highlight=False, soft_wrap=True)

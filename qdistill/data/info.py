@@ -28,6 +28,8 @@ SUMMARY_KEYS: Final[tuple[str, ...]] = (
     "puppi_auc_neutral",
     "puppi_auc_neutral_pt_weighted",
     "has_soft_labels",
+    "source_layout",
+    "missing",
 )
 
 
@@ -40,7 +42,8 @@ def data_info(path: str | os.PathLike[str]) -> dict[str, Any]:
     candidates, label truth_fraction > 0.5), the same with each candidate weighted by its pT
     (``puppi_auc_neutral_pt_weighted``: how well the neutral momentum is classified) and its
     breakdown in neutral pT bins,
-    ``truth_available``, ``has_soft_labels``, ``attrs``. Truth-based figures are None when the file
+    ``truth_available``, ``has_soft_labels``, ``source_layout`` and ``missing`` (what an importer
+    did not find in its source), ``attrs``. Truth-based figures are None when the file
     carries no truth. Raises QdistillError on NaN or infinite features.
     """
     with EventFile(path) as events:
@@ -93,6 +96,9 @@ def data_info(path: str | os.PathLike[str]) -> dict[str, Any]:
             "puppi_auc_neutral_pt_weighted": auc_pt_weighted,
             "puppi_auc_neutral_by_pt_gev": auc_by_pt,
             "has_soft_labels": events.has_soft_labels,
+            # what an importer could not find in its source (e.g. no vertices in a Delphes file)
+            "source_layout": attrs.get("source_layout", "qdistill"),
+            "missing": list(attrs.get("missing", [])),
             "attrs": attrs,
         }
 

@@ -155,6 +155,11 @@ class EventWriter:
         _append(root["events/n_pileup"], np.array([e.n_pileup for e in events]))
         _append(root["events/pv_z_mm"], np.array([e.pv_z_mm for e in events]))
 
+    def set_attrs(self, attrs: dict[str, Any]) -> None:
+        """File attributes known only at the end, e.g. an importer's counts of dropped entries."""
+        for key, value in attrs.items():
+            self._file.attrs[key] = value
+
     def close(self) -> None:
         self._file.close()
 
