@@ -252,3 +252,38 @@ def test_puppi_weights_from_a_named_leaf_and_missing_branches(tmp_path: Path) ->
     with pytest.raises(QdistillError, match="differ in which branches"):
         import_delphes([source, _sample("delphes.root")], tmp_path / "q.h5")
     assert not (tmp_path / "q.h5").exists()
+
+
+def test_particle_flow_candidates_where_a_card_writes_only_those(tmp_path: Path) -> None:
+    source, out = tmp_path / "pf.root", tmp_path / "pf.h5"
+    pf = ak.zip(
+        {
+            "PT": ak.Array([[10.0, 3.0, 5.0, 2.0, 0.0]]),
+            "Eta": ak.Array([[0.1, 0.2, 0.3, -2.0, 999.9]]),
+            "Phi": ak.Array([[0.0, 1.0, 2.0, -1.0, 0.0]]),
+            "E": ak.Array([[10.1, 3.1, 5.2, 7.6, 0.0]]),
+            "Charge": ak.Array([[1, -1, 0, 0, 1]]),
+            "PID": ak.Array([[211, 13, 22, 130, 211]]),
+            "D0": ak.Array([[0.01, 0.02, 0.5, 0.5, 0.0]]),
+            "DZ": ak.Array([[0.1, -3.0, 0.5, 0.5, 0.0]]),
+            "IsPU": ak.Array([[0, 1, 0, 1, 0]]),
+        }
+    )
+    with uproot.recreate(source) as f:
+        f.mktree(
+            "Delphes",
+            {"ParticleFlowCandidate": pf.type.content},
+            counter_name=lambda name: f"{name}_size",
+            field_name=lambda outer, inner: f"{outer}.{inner}",
+        )
+        f["Delphes"].extend({"ParticleFlowCandidate": pf})
+    result = import_delphes([source], out)
+    assert result.dropped_invalid == {"ParticleFlowCandidate": 1}
+    assert result.truth_source == "IsPU" and not result.gen_available
+    with EventFile(out) as events:
+        event = events.event(0)
+    codes = features.pid_codes_from_one_hot(event.features[:, features.PID_SLICE])
+    assert codes.tolist() == [211, 13, 2, 1]  # μ− (charge −1), a photon, a neutral hadron (K0L)
+    assert event.features[:, features.DZ].tolist() == pytest.approx([0.1, -3.0, 0.0, 0.0])
+    assert event.truth_fraction.tolist() == [1, 0, 1, 0]
+    assert any(m.startswith("generator particles") for m in result.missing)

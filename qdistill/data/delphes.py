@@ -15,6 +15,9 @@ invented; every missing piece is listed in the output's ``missing`` attribute (`
 - the PUPPI weight from the leaf ``puppi_leaf`` of every candidate collection when one is named,
   else computed by qdistill's PUPPI (:mod:`qdistill.data.puppi`), tracks associated to the primary
   vertex by their truth (all of them when the file has no truth).
+
+A card that writes only ``ParticleFlowCandidate`` is read from that collection instead: charged
+candidates as tracks, neutral ones as photons (PDG 22) or neutral hadrons.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ TRACKS: Final[str] = "EFlowTrack"
 PHOTONS: Final[str] = "EFlowPhoton"
 NEUTRAL_HADRONS: Final[str] = "EFlowNeutralHadron"
 TOWERS: Final[tuple[str, ...]] = (PHOTONS, NEUTRAL_HADRONS)
+EFLOW: Final[tuple[str, ...]] = (TRACKS, *TOWERS)
+PF_CANDIDATES: Final[str] = "ParticleFlowCandidate"
 GEN: Final[str] = "Particle"
 VERTEX: Final[str] = "Vertex"
 TRACK_LEAVES: Final[tuple[str, ...]] = (
@@ -55,6 +60,9 @@ TRACK_LEAVES: Final[tuple[str, ...]] = (
     "DZ",
 )
 TOWER_LEAVES: Final[tuple[str, ...]] = ("ET", "E", "Eta", "Phi")
+PF_LEAVES: Final[tuple[str, ...]] = ("PT", "Eta", "Phi", "E", "Charge", "PID", "D0", "DZ")
+#: PDG id of a neutral particle-flow candidate that is a photon (the others: neutral hadrons).
+PHOTON_PDG: Final[int] = 22
 GEN_LEAVES: Final[tuple[str, ...]] = ("PID", "Status", "Px", "Py", "Pz", "E", "PT", "fUniqueID")
 #: |η| above this is Delphes' marker of an invalid entry (it writes ±999.9).
 INVALID_ETA: Final[float] = 100.0
@@ -97,6 +105,7 @@ class _Plan:
     """Which branches the files have, so what is read and how truth is found."""
 
     branches: tuple[str, ...]
+    candidates: tuple[str, ...]  # EFLOW, or (PF_CANDIDATES,)
     truth: str | None  # "HardEnergyFraction", "IsPU", "Particle links" or None
     gen: bool
     gen_is_pu: bool
@@ -126,24 +135,33 @@ def _open_tree(path: Path, tree: str) -> Any:
     return obj
 
 
+def _required(collections: tuple[str, ...], puppi_leaf: str | None) -> list[str]:
+    """The branches every file needs for the candidate ``collections``."""
+    required = [f"{c}_size" for c in collections]
+    for c in collections:
+        leaves = {TRACKS: TRACK_LEAVES, PF_CANDIDATES: PF_LEAVES}.get(c, TOWER_LEAVES)
+        required += [f"{c}.{leaf}" for leaf in leaves]
+        required += [f"{c}.{puppi_leaf}"] if puppi_leaf is not None else []
+    return required
+
+
 def _plan(path: Path, tree: Any, puppi_leaf: str | None) -> _Plan:
     names = set(tree.keys(recursive=True, full_paths=False))
-    required = [f"{c}_size" for c in (TRACKS, *TOWERS)]
-    required += [f"{TRACKS}.{leaf}" for leaf in TRACK_LEAVES]
-    required += [f"{c}.{leaf}" for c in TOWERS for leaf in TOWER_LEAVES]
-    if puppi_leaf is not None:
-        required += [f"{c}.{puppi_leaf}" for c in (TRACKS, *TOWERS)]
+    candidates = EFLOW
+    required = _required(EFLOW, puppi_leaf)
+    if any(b not in names for b in required) and f"{PF_CANDIDATES}_size" in names:
+        candidates = (PF_CANDIDATES,)  # a card that writes the particle-flow candidates only
+        required = _required(candidates, puppi_leaf)
     missing = [b for b in required if b not in names]
     if missing:
         shown = ", ".join(missing[:6]) + (" …" if len(missing) > 6 else "")
         raise QdistillError(
             f"{path}: tree {tree.name!r} lacks the branches {shown}; a Delphes file with "
-            "EFlowTrack, EFlowPhoton and EFlowNeutralHadron is needed"
+            "EFlowTrack, EFlowPhoton and EFlowNeutralHadron (or ParticleFlowCandidate) is needed"
         )
     gen = all(f"{GEN}.{leaf}" in names for leaf in GEN_LEAVES)
     gen_is_pu = gen and f"{GEN}.IsPU" in names
-    candidates = (TRACKS, *TOWERS)
-    links = [f"{TRACKS}.Particle", *(f"{c}.Particles" for c in TOWERS)]
+    links = [f"{c}.Particle" if c == TRACKS else f"{c}.Particles" for c in candidates]
     truth: str | None = None
     for leaf in ("HardEnergyFraction", "IsPU"):
         if all(f"{c}.{leaf}" in names for c in candidates):
@@ -163,7 +181,9 @@ def _plan(path: Path, tree: Any, puppi_leaf: str | None) -> _Plan:
     vertices = f"{VERTEX}.Z" in names and f"{VERTEX}_size" in names
     if vertices:
         branches += [f"{VERTEX}.Z", f"{VERTEX}_size"]
-    return _Plan(tuple(dict.fromkeys(branches)), truth, gen, gen_is_pu, vertices, puppi_leaf)
+    return _Plan(
+        tuple(dict.fromkeys(branches)), candidates, truth, gen, gen_is_pu, vertices, puppi_leaf
+    )
 
 
 def import_delphes(
@@ -211,7 +231,7 @@ def _convert(
 ) -> DelphesImport:
     total = sum(int(t.num_entries) for t in trees)
     result = _describe(plan, output, paths)
-    dropped = dict.fromkeys((TRACKS, *TOWERS), 0)
+    dropped = dict.fromkeys(plan.candidates, 0)
     attrs = {
         "source": ";".join(str(p) for p in paths),
         "source_layout": "delphes",
@@ -272,8 +292,11 @@ def _leaf(chunk: Any, collection: str, leaf: str, k: int, dtype: Any = np.float6
 def _event(chunk: Any, k: int, plan: _Plan, dropped: dict[str, int]) -> Event:
     """Event ``k`` of an uproot chunk (awkward arrays keyed by branch name)."""
     gen_rows = _gen_rows(chunk, k) if plan.gen else None
-    parts = [_tracks(chunk, k, plan, dropped, gen_rows)]
-    parts += [_towers(chunk, k, c, plan, dropped, gen_rows) for c in TOWERS]
+    if plan.candidates == EFLOW:
+        parts = [_tracks(chunk, k, plan, dropped, gen_rows)]
+        parts += [_towers(chunk, k, c, plan, dropped, gen_rows) for c in TOWERS]
+    else:
+        parts = [_pf_candidates(chunk, k, plan, dropped, gen_rows)]
     pt, eta, phi, energy, charge, pid, d0, dz, truth, puppi = (
         np.concatenate([p[i] for p in parts]) for i in range(10)
     )
@@ -336,6 +359,31 @@ def _resolve(uid: npt.NDArray[np.int64], refs: npt.ArrayLike, what: str) -> npt.
     return rows
 
 
+def _truth(chunk: Any, k: int, collection: str, plan: _Plan, gen_rows: Any, n: int) -> F64:
+    """Hard-collision share of each of the ``n`` entries of ``collection`` (-1: no truth)."""
+    where = f"{collection} (entry {k} of a step)"
+    if plan.truth == "HardEnergyFraction":
+        return _leaf(chunk, collection, "HardEnergyFraction", k)
+    if plan.truth == "IsPU":
+        return 1.0 - _leaf(chunk, collection, "IsPU", k)
+    if plan.truth == "Particle links":
+        if collection == TRACKS:  # one TRef a track
+            uid, _, is_pu = gen_rows
+            refs = np.asarray(chunk[f"{TRACKS}.Particle"][k]["ref"], dtype=np.int64)
+            return 1.0 - is_pu[_resolve(uid, refs, where)]
+        return _tower_truth(chunk[f"{collection}.Particles"][k]["refs"], gen_rows, where)
+    return np.full(n, NO_TRUTH)
+
+
+def _charged_classes(pdg_id: npt.NDArray[np.int64], sign: npt.NDArray[np.int64]) -> Any:
+    """Our PID class of charged candidates: electron or muon by |PDG id|, else a hadron."""
+    abs_pid = np.abs(pdg_id)
+    pid = np.where(sign < 0, -211, 211)
+    for (code, s), cls in _LEPTON_CLASS.items():
+        pid = np.where((abs_pid == code) & (sign == s), cls, pid)
+    return pid
+
+
 def _tracks(
     chunk: Any, k: int, plan: _Plan, dropped: dict[str, int], gen_rows: Any
 ) -> list[np.ndarray]:
@@ -346,19 +394,8 @@ def _tracks(
     p, mass = _leaf(chunk, TRACKS, "P", k), _leaf(chunk, TRACKS, "Mass", k)
     energy = np.sqrt(p**2 + mass**2)
     sign = np.sign(charge)
-    abs_pid = np.abs(_leaf(chunk, TRACKS, "PID", k, np.int64))
-    pid = np.where(sign < 0, -211, 211)
-    for (code, s), cls in _LEPTON_CLASS.items():
-        pid = np.where((abs_pid == code) & (sign == s), cls, pid)
-    truth = np.full(len(pt), NO_TRUTH)
-    if plan.truth == "HardEnergyFraction":
-        truth = _leaf(chunk, TRACKS, "HardEnergyFraction", k)
-    elif plan.truth == "IsPU":
-        truth = 1.0 - _leaf(chunk, TRACKS, "IsPU", k)
-    elif plan.truth == "Particle links":
-        uid, _, is_pu = gen_rows
-        refs = np.asarray(chunk[f"{TRACKS}.Particle"][k]["ref"], dtype=np.int64)
-        truth = 1.0 - is_pu[_resolve(uid, refs, f"{TRACKS}.Particle (entry {k} of a step)")]
+    pid = _charged_classes(_leaf(chunk, TRACKS, "PID", k, np.int64), sign)
+    truth = _truth(chunk, k, TRACKS, plan, gen_rows, len(pt))
     puppi = _puppi_leaf(chunk, TRACKS, k, plan, len(pt))
     d0, dz = _leaf(chunk, TRACKS, "D0", k), _leaf(chunk, TRACKS, "DZ", k)
     columns = [pt, eta, phi, energy, sign.astype(np.float64), pid, d0, dz, truth, puppi]
@@ -372,19 +409,34 @@ def _towers(
     keep = (et > 0) & (energy > 0) & (np.abs(eta) < INVALID_ETA)
     dropped[collection] += int((~keep).sum())
     n = len(et)
-    truth = np.full(n, NO_TRUTH)
-    if plan.truth == "HardEnergyFraction":
-        truth = _leaf(chunk, collection, "HardEnergyFraction", k)
-    elif plan.truth == "IsPU":
-        truth = 1.0 - _leaf(chunk, collection, "IsPU", k)
-    elif plan.truth == "Particle links":
-        refs = chunk[f"{collection}.Particles"][k]["refs"]
-        truth = _tower_truth(refs, gen_rows, f"{collection}.Particles (entry {k} of a step)")
+    truth = _truth(chunk, k, collection, plan, gen_rows, n)
     zeros = np.zeros(n)
     pid = np.full(n, _TOWER_CLASS[collection])
     puppi = _puppi_leaf(chunk, collection, k, plan, n)
     columns = [et, eta, phi, energy, zeros, pid, zeros, zeros, truth, puppi]
     return [c[keep] for c in columns]
+
+
+def _pf_candidates(
+    chunk: Any, k: int, plan: _Plan, dropped: dict[str, int], gen_rows: Any
+) -> list[np.ndarray]:
+    """``ParticleFlowCandidate``: charged ones as tracks, neutral ones as photons (PDG 22) or
+    neutral hadrons, with d0 = dz = 0 for the neutral ones."""
+    c = PF_CANDIDATES
+    pt, eta, phi, energy = (_leaf(chunk, c, leaf, k) for leaf in ("PT", "Eta", "Phi", "E"))
+    keep = (pt > 0) & (energy > 0) & (np.abs(eta) < INVALID_ETA)
+    dropped[c] += int((~keep).sum())
+    sign = np.sign(_leaf(chunk, c, "Charge", k, np.int64))
+    pdg_id = _leaf(chunk, c, "PID", k, np.int64)
+    neutral_class = np.where(np.abs(pdg_id) == PHOTON_PDG, 2, 1)
+    pid = np.where(sign != 0, _charged_classes(pdg_id, sign), neutral_class)
+    charged = sign != 0
+    d0 = np.where(charged, _leaf(chunk, c, "D0", k), 0.0)
+    dz = np.where(charged, _leaf(chunk, c, "DZ", k), 0.0)
+    truth = _truth(chunk, k, c, plan, gen_rows, len(pt))
+    puppi = _puppi_leaf(chunk, c, k, plan, len(pt))
+    columns = [pt, eta, phi, energy, sign.astype(np.float64), pid, d0, dz, truth, puppi]
+    return [col[keep] for col in columns]
 
 
 def _tower_truth(refs: Any, gen_rows: Any, what: str) -> F64:
