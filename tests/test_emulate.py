@@ -16,7 +16,7 @@ from qdistill.cli import app
 from qdistill.data.layout import Event, EventWriter
 from qdistill.errors import QdistillError
 from qdistill.features import N_FEATURES
-from qdistill.firmware import DEFAULT_PROJECT
+from qdistill.firmware import DEFAULT_PROJECT, LITE_PROJECT
 from qdistill.firmware.emulate import (
     WEIGHTS_DATASET,
     Emulator,
@@ -96,6 +96,15 @@ def test_emulator_reproduces_every_golden_output(reference: ProjectEmulator) -> 
     # |inputs| <= 8 keeps every sum of the reference below 2**24 LSBs: float32 blocks
     assert check.float32_input_limit == 8.0
     assert check.particles_per_second > 0
+
+
+def test_emulator_reproduces_the_lite_reference() -> None:
+    # 8-bit inputs, 4-bit weights and ReLUs, 32/16 hidden, 90 % pruned: other widths, same code
+    lite = ProjectEmulator.load(load_project(REFERENCE.parents[1] / LITE_PROJECT))
+    check = check_golden(lite)
+    assert (check.particles, check.golden_exact) == (4096, 4096)
+    assert str(lite.emulator.spec.input_type).startswith("ap_fixed<8,5")
+    assert len(np.unique(lite.project.golden_outputs())) > 10
 
 
 def test_one_lsb_weight_change_disagrees_with_the_golden_outputs(

@@ -28,7 +28,7 @@ import tf_keras as keras  # noqa: E402
 from qkeras import QActivation, QDense, quantized_bits, quantized_relu  # noqa: E402
 from qkeras.utils import load_qmodel  # noqa: E402
 
-from qdistill.firmware import DEFAULT_PROJECT  # noqa: E402
+from qdistill.firmware import REFERENCE_PROJECTS  # noqa: E402
 from qdistill.firmware.convert import convert_model  # noqa: E402
 from qdistill.firmware.csim import check_project, run_csim  # noqa: E402
 from qdistill.firmware.project import FirmwareProject, load_project  # noqa: E402
@@ -261,9 +261,10 @@ def test_csim_refuses_a_folder_that_is_not_a_project(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_committed_reference_project_passes_its_golden_check() -> None:
-    """The golden check of CI: the committed reference computes its committed golden outputs."""
-    report = check_project(load_project(REPO / DEFAULT_PROJECT))
+@pytest.mark.parametrize("reference", REFERENCE_PROJECTS)
+def test_committed_reference_project_passes_its_golden_check(reference: str) -> None:
+    """The golden check of CI: each committed reference computes its committed golden outputs."""
+    report = check_project(load_project(REPO / reference))
     assert report.golden_match
     assert report.particles >= 4096
     assert report.qkeras_logit_exact_fraction == 1.0
