@@ -10,6 +10,7 @@ import matplotlib
 import matplotlib.style
 import mplhep
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from qdistill.physics.plots import label_axes, save_figure
 
@@ -57,6 +58,7 @@ def plot_pareto(rows: Sequence[dict[str, Any]], out_dir: Path) -> list[Path]:
             if puppi is not None:
                 ax.axhline(puppi, ls="--", color="#5790fc", label="PUPPI")
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # 2×10³, 3×10³ … would overlap
             ax.set_xlabel("LUT (da4ml estimate)")
             ax.set_ylabel(ylabel)
             ax.legend(fontsize="small")
