@@ -13,6 +13,8 @@ STAMP := $(VENV)/.installed
 QD := $(BIN)/qdistill
 PROJECT ?= firmware_projects/qdistillnet
 PART ?= xcvu13p-flga2577-2-e
+# real Delphes output for tests/test_delphes.py, fetched from coffea's sdist and checked by sha256
+DELPHES_SAMPLE := tests/fixtures/delphes/delphes.root
 
 .PHONY: venv test lint firmware pipeline clean
 
@@ -27,10 +29,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check qdistill tests benchmarks
-	$(BIN)/ruff format --check qdistill tests benchmarks
+	$(BIN)/ruff check qdistill tests benchmarks scripts
+	$(BIN)/ruff format --check qdistill tests benchmarks scripts
 
-test: lint
+$(DELPHES_SAMPLE): $(STAMP) scripts/fetch_delphes_sample.py
+	$(BIN)/python scripts/fetch_delphes_sample.py $@
+
+test: lint $(DELPHES_SAMPLE)
 	$(BIN)/pytest -q
 
 firmware: $(STAMP)

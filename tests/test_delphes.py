@@ -31,6 +31,7 @@ runner = CliRunner()
 
 def _sample(name: str) -> Path:
     path = SAMPLES / name
+    assert path.is_file(), f"{path} is missing: run `make test` or scripts/fetch_delphes_sample.py"
     assert hashlib.sha256(path.read_bytes()).hexdigest() == SHA256[name], f"{path} changed"
     return path
 
