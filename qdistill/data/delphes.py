@@ -33,8 +33,7 @@ import numpy.typing as npt
 
 from qdistill import features
 from qdistill.atomic import atomic_path
-from qdistill.data.distillnet import NO_TRUTH
-from qdistill.data.layout import Event, EventWriter
+from qdistill.data.layout import NO_TRUTH, Event, EventWriter
 from qdistill.data.puppi import puppi_weights
 from qdistill.errors import QdistillError
 from qdistill.kinematics import wrap_phi

@@ -25,14 +25,13 @@ import numpy.typing as npt
 
 from qdistill import features
 from qdistill.atomic import atomic_path
-from qdistill.data.layout import Event, EventWriter
+from qdistill.data.layout import NO_TRUTH, Event, EventWriter
 from qdistill.errors import QdistillError
 from qdistill.kinematics import pt_eta_phi
 
 INPUTS: Final[str] = "distill_inputs_default"
 TEACHER: Final[str] = "data_abc"
 TEACHER_ROW: Final[int] = 4
-NO_TRUTH: Final[float] = -1.0
 _EVENTS_PER_READ: Final[int] = 256
 
 # Rows of distill_inputs_default.

@@ -34,6 +34,8 @@ PARTICLE_FIELDS: Final[dict[str, tuple[str, tuple[int, ...]]]] = {
     # (attribute truth_available = false)
     "truth_fraction": ("f4", ()),
 }
+#: ``truth_fraction`` of a candidate whose source has no truth (attribute truth_available = false).
+NO_TRUTH: Final[float] = -1.0
 GEN_FIELDS: Final[dict[str, tuple[str, tuple[int, ...]]]] = {
     "p4": ("f4", (4,)),  # px, py, pz, E in GeV, final-state particles of the hard collision
     "pdg_id": ("i4", ()),

@@ -104,8 +104,13 @@ def run_scan(
             if p.name not in outcome.failed
         ]
         mark_pareto(outcome.rows)
-        pending = [r["point"] for r in outcome.rows if on_front(r) and not _has_yosys(out, r)]
-        if yosys_pareto and pending:
+        # the front is known only once every point is done
+        pending = [
+            r["point"]
+            for r in outcome.rows
+            if yosys_pareto and on_front(r) and not _has_yosys(out, r)
+        ]
+        if pending:
             client = client or _client(workers, scheduler, settings.threads)
             _synthesise(client, pending, settings, out, retries, outcome, progress)
     finally:
@@ -184,14 +189,8 @@ def _compute(
     outcome: ScanOutcome,
     progress: Progress | None,
 ) -> None:
-    futures = {
-        client.submit(
-            run_point, p, settings, str(out), key=f"qdistill-scan-{p.name}", retries=retries
-        ): p.name
-        for p in todo
-    }
-    computed = _gather(futures, "points", len(outcome.reused), outcome, progress)
-    outcome.computed += computed
+    tasks = {p.name: (run_point, (p, settings, str(out))) for p in todo}
+    outcome.computed += _run_tasks(client, tasks, "points", retries, outcome, progress)
 
 
 def _synthesise(
@@ -203,18 +202,26 @@ def _synthesise(
     outcome: ScanOutcome,
     progress: Progress | None,
 ) -> None:
+    tasks = {n: (synthesise_point, (n, str(out), settings.part)) for n in names}
+    outcome.synthesised += _run_tasks(client, tasks, "yosys", retries, outcome, progress)
+
+
+def _run_tasks(
+    client: Any,
+    tasks: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]],
+    stage: str,
+    retries: int,
+    outcome: ScanOutcome,
+    progress: Progress | None,
+) -> list[str]:
+    """Submit one Dask task a point (key qdistill-STAGE-NAME) and wait for them all; the names
+    that finished (failures go to ``outcome.failed``)."""
     futures = {
-        client.submit(
-            synthesise_point,
-            name,
-            str(out),
-            settings.part,
-            key=f"qdistill-yosys-{name}",
-            retries=retries,
-        ): name
-        for name in names
+        client.submit(fn, *args, key=f"qdistill-{stage}-{name}", retries=retries): name
+        for name, (fn, args) in tasks.items()
     }
-    outcome.synthesised += _gather(futures, "yosys", 0, outcome, progress)
+    already = len(outcome.reused) if stage == "points" else 0
+    return _gather(futures, stage, already, outcome, progress)
 
 
 def _gather(
