@@ -1,4 +1,4 @@
-"""Bit-exact, vectorised NumPy emulation of a firmware project's fixed-point network.
+"""Bit-exact emulation of a firmware project's fixed-point network on many particles at once.
 
 The arithmetic comes from the :class:`~qdistill.firmware.rtl_network.NetworkSpec` that
 ``qdistill rtl`` extracts from the hls4ml ``ModelGraph`` (its layer docstrings state the C
@@ -19,6 +19,9 @@ only decides *how* to evaluate each layer exactly on many particles at once:
 A conversion is skipped only where it provably changes no value (the value bounds, tracked per
 element through the network, lie inside the target type on its LSB grid), and relu is folded
 into a following saturating unsigned conversion, which maps every negative value to 0 anyway.
+
+The resulting steps (:mod:`qdistill.firmware.emulate_steps`) run in one compiled Numba kernel
+when each has an encoding there, else as NumPy array operations; both give the same values.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ import contextlib
 import functools
 import os
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -36,6 +38,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdistill.errors import QdistillError
+from qdistill.firmware.emulate_steps import (
+    Affine,
+    Cast,
+    NumpyStep,
+    Relu,
+    Step,
+    Table,
+    compile_program,
+    run_program,
+)
 from qdistill.firmware.rtl_fixed import (
     FLOAT32_EXACT_BITS,
     FLOAT64_EXACT_BITS,
@@ -63,8 +75,6 @@ FLOAT64_LIMIT: Final[float] = 2.0**FLOAT64_EXACT_BITS
 FLOAT32_LIMIT: Final[float] = 2.0**FLOAT32_EXACT_BITS
 INT64_LIMIT: Final[float] = 2.0**63
 MAX_REPORTED_MISMATCHES: Final[int] = 10
-
-Step = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -137,11 +147,7 @@ def _cast_step(b: Bounds, t: FixedType) -> tuple[Step | None, Bounds]:
         after = _type_bounds(t, len(b.low))
     else:  # rounding and saturation are monotone: the bounds convert to the new bounds
         after = Bounds(t.fractional, cast_values(b.low, t), cast_values(b.high, t))
-
-    def cast(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        return cast_values(x, t)
-
-    return cast, after
+    return Cast(t), after
 
 
 def _wrap_integers(acc: NDArray[np.int64], t: FixedType) -> NDArray[np.int64]:
@@ -182,12 +188,7 @@ def _dense_plan(
             w_a = _as_exact(w, arith, f"layer {layer.name}: weights")
             bias_a = _as_exact(bias, arith, f"layer {layer.name}: biases")
 
-            def dense(x: NDArray[np.float64]) -> NDArray[np.float64]:
-                acc = x @ w_a
-                acc += bias_a
-                return acc
-
-            steps.append(dense)
+            steps.append(Affine(w_a, bias_a))
         elif arith is FLOAT32:
             raise _NotExactError(f"layer {layer.name}: sums need 2**{np.log2(bound):.1f} LSBs")
         else:
@@ -204,7 +205,7 @@ def _dense_plan(
                 acc = (x * scale_x).astype(np.int64) @ w_int + b_int
                 return _wrap_integers(acc, accum) * 2.0**-fa
 
-            steps.append(dense)
+            steps.append(NumpyStep(dense, "int64 sums"))
         fits = bool(np.all(low >= accum.low) and np.all(high <= accum.high))
         if path == arith.name or fits:  # the sums as they are: the accum cast below wraps them
             after = Bounds(fa, low, high)
@@ -214,7 +215,7 @@ def _dense_plan(
         raise _NotExactError(f"layer {layer.name}: products round in {accum}")
     else:
         dense, path, bound = _rounded_products_dense(layer, b, fw)
-        steps.append(dense)
+        steps.append(NumpyStep(dense, "products rounded one by one"))
         after = _type_bounds(accum, w.shape[1])
     casts = []
     for t in (accum, layer.result):
@@ -275,10 +276,7 @@ def _scale_plan(
     after = Bounds(frac, np.minimum(lows, highs), np.maximum(lows, highs))
     scale_a = _as_exact(scale, arith, f"layer {layer.name}: scales")
     bias_a = _as_exact(bias, arith, f"layer {layer.name}: biases")
-
-    def affine(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        return x * scale_a + bias_a
-
+    affine = Affine(np.diag(scale_a), bias_a, diagonal=True)
     cast, after = _cast_step(after, layer.result)
     steps = [affine] if cast is None else [affine, cast]
     casts = [] if cast is None else [str(layer.result)]
@@ -298,14 +296,10 @@ def _activation_plan(
         b = Bounds(b.frac, np.maximum(b.low, 0.0), np.maximum(b.high, 0.0))
         folded = not t.signed and t.saturation != "WRAP" and not last
         if not folded:
-
-            def relu(x: NDArray[np.float64]) -> NDArray[np.float64]:
-                return np.maximum(x, 0.0, out=x)
-
-            steps.append(relu)
+            steps.append(Relu())
     cast, after = _cast_step(b, t)
     if layer.kind == "relu" and not steps and cast is None:  # nothing would clamp at 0: keep relu
-        steps.append(lambda x: np.maximum(x, 0.0, out=x))
+        steps.append(Relu())
     if cast is not None:
         steps.append(cast)
     casts = [] if cast is None else [str(t)]
@@ -321,15 +315,9 @@ def _sigmoid_plan(
     if float(np.max(b.magnitude)) * per_unit * 2.0**b.frac >= arith.limit:
         raise _refuse(arith, f"layer {layer.name}: sigmoid inputs too wide to index exactly")
 
-    def lookup(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        index = (x * per_unit).astype(np.int64)  # exact product; astype truncates toward zero
-        index += n // 2
-        np.clip(index, 0, n - 1, out=index)
-        return table[index]
-
     m = len(b.low)
     after = Bounds(fraction_bits(table), np.full(m, table.min()), np.full(m, table.max()))
-    return [lookup], after, LayerPlan(layer.name, "sigmoid", "table")
+    return [Table(table, per_unit)], after, LayerPlan(layer.name, "sigmoid", "table")
 
 
 @functools.cache
@@ -389,9 +377,14 @@ class Emulator:
     Two compilations of the same layers: float64 (int64 where needed) for any input of the input
     type, and float32 for the blocks whose inputs all lie within ``float32_input_limit`` in
     magnitude, a box derived from the same bounds analysis so that every sum there fits 24 bits.
+    Each runs in the Numba kernel of :mod:`~qdistill.firmware.emulate_steps` when all its steps
+    have an encoding (``compiled``), else as NumPy steps; ``compiled=False`` forces NumPy.
+    ``block`` is the NumPy steps' particles at a time (the kernel's is ``KERNEL_BLOCK``).
     """
 
-    def __init__(self, spec: NetworkSpec, block: int = DEFAULT_BLOCK) -> None:
+    def __init__(
+        self, spec: NetworkSpec, block: int = DEFAULT_BLOCK, compiled: bool = True
+    ) -> None:
         if block < 1:
             raise QdistillError(f"block must be a positive number of particles, not {block}")
         self.spec = spec
@@ -402,12 +395,23 @@ class Emulator:
         self.float32_input_limit: float | None = None if fast is None else fast[0]
         self._fast_steps: list[Step] = [] if fast is None else fast[1]
         self.float32_plans: list[LayerPlan] = [] if fast is None else fast[2]
+        n_in, t = spec.n_inputs, spec.input_type
+        self._program = compile_program(self._steps, t, n_in, np.float64) if compiled else None
+        self._fast_program = (
+            compile_program(self._fast_steps, t, n_in, np.float32) if compiled and fast else None
+        )
         self.float32_particles = 0  # particles the last run() evaluated in float32
 
     @property
     def dense_paths(self) -> list[str]:
         """The arithmetic (float64 or int64) chosen for each dense layer, in order."""
         return [p.path for p in self.plans if p.kind == "dense"]
+
+    @property
+    def compiled(self) -> list[str]:
+        """The plans that run in the Numba kernel: ``float32``, ``float64``, both or none."""
+        programs = (("float32", self._fast_program), ("float64", self._program))
+        return [name for name, program in programs if program is not None]
 
     def run(self, inputs: NDArray[np.floating]) -> NDArray[np.float64]:
         """Outputs (n, n_outputs) float64 for inputs (n, n_inputs).
@@ -420,14 +424,43 @@ class Emulator:
             raise QdistillError(
                 f"emulator inputs have shape {x.shape}; expected (n, {self.spec.n_inputs})"
             )
-        out = np.empty((len(x), self.n_outputs), dtype=np.float64)
         self.float32_particles = 0
         # one BLAS thread: the block matrices are too small for threads to pay (they cost 8x here)
         with _blas_threads().limit(limits=1, user_api="blas"):
-            self._run_blocks(x, out)
+            if self._fast_program is None:
+                out = np.empty((len(x), self.n_outputs), dtype=np.float64)
+                self._run_blocks(x, out)
+                return out
+            assert self.float32_input_limit is not None
+            out, rest = self._run_program(self._fast_program, x, self.float32_input_limit)
+            self.float32_particles = len(x) - int(np.count_nonzero(rest))
+            if self.float32_particles < len(x):
+                if self._program is not None:
+                    out[rest] = self._run_program(self._program, x[rest], np.inf)[0]
+                else:
+                    self._run_blocks(x[rest], out, rest)
         return out
 
-    def _run_blocks(self, x: NDArray[np.floating], out: NDArray[np.float64]) -> None:
+    @staticmethod
+    def _run_program(
+        program: Any, x: NDArray[np.floating], limit: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        try:
+            return run_program(program, np.asarray(x, dtype=np.float64), limit)
+        except ValueError as error:  # the kernel's one refusal: a non-finite input row
+            raise QdistillError(
+                f"emulator input {error}; the firmware needs finite inputs"
+            ) from None
+
+    def _run_blocks(
+        self,
+        x: NDArray[np.floating],
+        out: NDArray[np.float64],
+        rows: NDArray[np.bool_] | None = None,
+    ) -> None:
+        """NumPy steps on ``x``; results go to ``out`` (or to its ``rows`` when given)."""
+        results = out if rows is None else np.empty((len(x), self.n_outputs))
+        use_fast = self._fast_program is None  # else x holds only rows outside the float32 box
         for start in range(0, len(x), self.block):
             chunk = np.asarray(x[start : start + self.block], dtype=np.float64)
             if not np.isfinite(chunk).all():
@@ -438,13 +471,15 @@ class Emulator:
             y = cast_values(chunk, self.spec.input_type)
             steps = self._steps
             limit = self.float32_input_limit
-            if limit is not None and len(y) and float(np.max(np.abs(y))) <= limit:
+            if use_fast and limit is not None and len(y) and float(np.max(np.abs(y))) <= limit:
                 y = y.astype(np.float32)  # exact: the input type is at most 24 bits wide
                 steps = self._fast_steps
                 self.float32_particles += len(y)
             for step in steps:
                 y = step(y)
-            out[start : start + len(chunk)] = y
+            results[start : start + len(chunk)] = y
+        if rows is not None:
+            out[rows] = results
 
 
 def emulate_network(
@@ -522,6 +557,7 @@ class GoldenCheck:
     seconds: float
     particles_per_second: float
     dense_paths: list[str]
+    compiled_plans: list[str]  # the plans (float32, float64) that run in the Numba kernel
     float32_input_limit: float | None  # blocks with every |input| <= this run in float32
     mismatches: list[dict[str, float]] = field(default_factory=list)
 
@@ -560,6 +596,7 @@ def check_golden(emulator: ProjectEmulator) -> GoldenCheck:
         seconds=round(seconds, 4),
         particles_per_second=round(len(repeated) / seconds, 1) if seconds > 0 else 0.0,
         dense_paths=emulator.emulator.dense_paths,
+        compiled_plans=emulator.emulator.compiled,
         float32_input_limit=emulator.emulator.float32_input_limit,
         mismatches=mismatches,
     )
