@@ -110,6 +110,21 @@ def test_bad_input_fails_before_any_work(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_points_of_other_settings_are_not_mixed_into_a_scan(tmp_path: Path) -> None:
+    events = tmp_path / "events.h5"
+    write_synthetic_file(events, n_events=2, seed=1)
+    grid = _grid(weight_bits=(4,))
+    settings = PointSettings(data=events, validation_data=events)
+    assert settings.high_target_weight == 3.0  # the reference code's weightedlossval
+    path = result_path(tmp_path / "scan", grid.points()[0])
+    path.parent.mkdir(parents=True)
+    older = {**settings.to_json(), "high_target_weight": None, "threads": 2}  # trained with auto
+    done = manifest.tagged("scan_point", 2, {"point": {}, "physics": {}, "settings": older})
+    path.write_text(json.dumps(done))
+    with pytest.raises(QdistillError, match=r"high_target_weight None there, 3\.0 now"):
+        run_scan(grid, settings, tmp_path / "scan")
+
+
 def test_two_point_scan_on_a_local_dask_cluster_and_its_rerun(tmp_path: Path) -> None:
     from qdistill.firmware.project import compiler_available
 

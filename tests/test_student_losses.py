@@ -18,6 +18,12 @@ def _loss(settings: LossSettings, teacher: list[float], truth: list[float], pred
     return float(DistillationLoss(settings)(y_true, y_pred))
 
 
+def test_the_default_weighting_is_the_reference_codes() -> None:
+    # weightedlossval = 3 in the reference: the 0.96 target weighs 3, as in the test below
+    assert LossSettings().high_target_weight == 3.0
+    assert _loss(LossSettings(), [0.96, 0.2], [0.0, 0.0], [0.5, 0.5]) == pytest.approx(0.84)
+
+
 def test_mae_and_mse_to_teacher() -> None:
     teacher, truth, pred = [0.2, 0.9], [0.0, 1.0], [0.5, 0.5]
     # |0.2 − 0.5| = 0.3, |0.9 − 0.5| = 0.4 → mean 0.35; squares 0.09, 0.16 → 0.125
@@ -29,7 +35,8 @@ def test_mae_and_mse_to_teacher() -> None:
 
 def test_binary_cross_entropy() -> None:
     # t = 1, p = 0.8: −ln 0.8 = 0.223144; t = 0, p = 0.25: −ln 0.75 = 0.287682
-    value = _loss(LossSettings(teacher_term="bce"), [1.0, 0.0], [0.0, 0.0], [0.8, 0.25])
+    bce = LossSettings(teacher_term="bce", high_target_weight=1.0)
+    value = _loss(bce, [1.0, 0.0], [0.0, 0.0], [0.8, 0.25])
     assert value == pytest.approx((0.2231436 + 0.2876821) / 2, abs=1e-5)
 
 
@@ -44,9 +51,9 @@ def test_kl_divergence_with_temperature() -> None:
 
 def test_truth_term_beta_and_gamma() -> None:
     # γ·T = 1·0.35; β·S = 0.5·mean(|1 − 0.5|, |0 − 0.5|) = 0.25
-    settings = LossSettings(gamma=1.0, beta=0.5)
+    settings = LossSettings(gamma=1.0, beta=0.5, high_target_weight=1.0)
     assert _loss(settings, [0.2, 0.9], [1.0, 0.0], [0.5, 0.5]) == pytest.approx(0.6, abs=1e-6)
-    only_truth = LossSettings(gamma=0.0, beta=2.0, truth_term="mse")
+    only_truth = LossSettings(gamma=0.0, beta=2.0, truth_term="mse", high_target_weight=1.0)
     assert _loss(only_truth, [0.2, 0.9], [1.0, 0.0], [0.5, 0.5]) == pytest.approx(0.5, abs=1e-6)
 
 

@@ -10,7 +10,6 @@ import typer
 from qdistill.cli._common import JsonOption, default, print_json
 from qdistill.errors import QdistillError
 from qdistill.student.config import (
-    AUTO,
     DEFAULT_BITS,
     DEFAULT_HIDDEN,
     DEFAULT_SPARSITY,
@@ -120,12 +119,12 @@ def train(
         str,
         typer.Option(
             "--high-target-weight",
-            help="Weight of particles whose target is ≥ 0.95: a number (1 = unweighted) or "
-            "'auto' (the reference DistillNet code's ratio of targets in [0, 0.05] or [0.95, 1] to "
-            "those in [0.95, 1]; ≈ 1900 on our W+jets): unweighted, the rare primary-vertex "
-            "particles of jets get too little weight.",
+            help="Weight of particles whose target is ≥ 0.95 in the loss: a number (default 3, "
+            "the reference DistillNet code's weightedlossval; 1 = unweighted) or 'auto' (the ratio "
+            "of targets in [0, 0.05] or [0.95, 1] to those in [0.95, 1], ≈ 1900 on our W+jets, "
+            "which the reference computes but does not use: it pushes the weights up).",
         ),
-    ] = AUTO,
+    ] = f"{_LOSS.high_target_weight:g}",
     learning_rate: Annotated[
         float, typer.Option("--learning-rate", help="Adam learning rate (cosine-decayed).")
     ] = default(TrainConfig, "learning_rate"),

@@ -21,7 +21,7 @@ from qdistill.firmware.convert import DEFAULT_GOLDEN_PARTICLES
 from qdistill.physics.resolution import N_BOOTSTRAP
 from qdistill.physics.weightings import FIRMWARE_WEIGHTING
 from qdistill.scan.grid import ScanPoint
-from qdistill.student.config import DEFAULT_BATCH_SIZE, TrainConfig
+from qdistill.student.config import DEFAULT_BATCH_SIZE, LossSettings, TrainConfig
 
 RESULT_FILE: Final[str] = "result.json"
 RESULT_KIND: Final[str] = "scan_point"
@@ -47,7 +47,7 @@ class PointSettings:
     epochs: int = TrainConfig.epochs
     batch_size: int = DEFAULT_BATCH_SIZE
     seed: int = TrainConfig.seed  # of training, the golden draw and the bootstrap
-    high_target_weight: float | None = None  # None: the reference code's automatic weight
+    high_target_weight: float | None = LossSettings.high_target_weight  # None: 'auto'
     max_particles: int | None = None
     golden_particles: int = DEFAULT_GOLDEN_PARTICLES
     max_events: int | None = None  # validation events for the physics; None: all

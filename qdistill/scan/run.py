@@ -90,6 +90,7 @@ def run_scan(
     outcome = ScanOutcome(out)
     todo = [p for p in points if not result_path(out, p).is_file()]
     outcome.reused = [p.name for p in points if p not in todo]
+    _check_reused(out, [p for p in points if p not in todo], settings)
     client = None
     try:
         if todo:
@@ -119,6 +120,24 @@ def run_scan(
     attach_yosys(outcome.rows, out)
     write_tables(outcome, grid, settings)
     return outcome
+
+
+#: Settings that do not change a point's result: a finished point is reused whatever they are.
+_RESULT_NEUTRAL_SETTINGS: Final[tuple[str, ...]] = ("threads",)
+
+
+def _check_reused(out: Path, reused: Sequence[ScanPoint], settings: PointSettings) -> None:
+    """Refuse to mix, in one scan folder, points computed with other settings than these."""
+    wanted = {k: v for k, v in settings.to_json().items() if k not in _RESULT_NEUTRAL_SETTINGS}
+    for point in reused:
+        stored = read_result(result_path(out, point)).get("settings", {})
+        differ = [k for k, v in wanted.items() if k in stored and stored[k] != v]
+        if differ:
+            what = ", ".join(f"{k} {stored[k]!r} there, {wanted[k]!r} now" for k in differ)
+            raise QdistillError(
+                f"{out}: point {point.name} was computed with other settings ({what}); "
+                "choose another -o or give the same settings"
+            )
 
 
 def on_front(row: dict[str, Any]) -> bool:

@@ -18,8 +18,12 @@ from qdistill.student.preprocessing import INPUT_BITS, check_input_bits
 
 TERMS: Final[tuple[str, ...]] = ("mae", "mse", "bce", "kl")
 HIGH_TARGET_THRESHOLD: Final[float] = 0.95
-#: ``--high-target-weight auto``: the reference code's automatic weight.
+#: ``--high-target-weight auto``: the reference code's automatic weight (computed, then unused).
 AUTO: Final[str] = "auto"
+#: The weight the reference code trains with: ``weightedlossval`` = 3 (distillnet_config.py), the
+#: ``wgt`` that train_distillnet.py passes to its WeightedMAE; calc_datasetweights' value is
+#: computed in distillnet_setup.py and discarded.
+REFERENCE_HIGH_TARGET_WEIGHT: Final[float] = 3.0
 KINDS: Final[tuple[str, ...]] = ("distillnet", "qdistillnet")
 DEFAULT_HIDDEN: Final[dict[str, tuple[int, ...]]] = {
     "distillnet": (128, 64),
@@ -109,7 +113,7 @@ class LossSettings:
     gamma: float = 1.0  # weight of T(teacher, student)
     beta: float = 0.0  # weight of S(truth, student)
     temperature: float = 1.0  # τ of the kl term
-    high_target_weight: float = 1.0  # weight of particles with target ≥ 0.95 (1 = unweighted)
+    high_target_weight: float = REFERENCE_HIGH_TARGET_WEIGHT  # targets ≥ 0.95 (1 = unweighted)
 
     def __post_init__(self) -> None:
         for name in (self.teacher_term, self.truth_term):
