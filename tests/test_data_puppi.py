@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qdistill.data.puppi import PuppiParameters, alpha, associate_to_pv, puppi_weights
+from qdistill.data.puppi import (
+    PuppiParameters,
+    _median_rms,
+    alpha,
+    associate_to_pv,
+    associate_to_pv_truth,
+    puppi_weights,
+)
 
 
 def _event() -> dict[str, np.ndarray]:
@@ -101,3 +108,33 @@ def test_primary_vertex_leptons_do_not_lift_a_neutral() -> None:
     assert np.all(w[leptons] == 1.0)  # the leptons themselves keep their vertex association
     kept = puppi_weights(*args, params=PuppiParameters(exclude_leptons=False), leptons=leptons)
     assert kept[-2] > 0.95
+
+
+def test_delphes_association_uses_truth_and_the_z_resolution() -> None:
+    true_dz = np.array([0.05, 0.05, 0.15, -0.15, 2.0, 0.6])
+    from_pv = np.array([True, False, False, False, True, True])
+    # pileup within 0.1 mm stays primary (Delphes cannot tell); pileup beyond is pileup; every
+    # track of the primary collision is primary, a B decay 0.6 mm away too
+    assert associate_to_pv_truth(true_dz, from_pv).tolist() == [
+        True, True, False, False, True, True
+    ]  # fmt: skip
+    wide = PuppiParameters(pv_z_resolution_mm=0.2)
+    assert associate_to_pv_truth(true_dz, from_pv, wide).tolist()[2:4] == [True, True]
+    assert PuppiParameters().vertex_association == "delphes"
+    with pytest.raises(ValueError, match="vertex_association 'x'"):
+        PuppiParameters(vertex_association="x")
+
+
+def test_median_leaves_out_empty_cones_and_negative_alpha_as_delphes() -> None:
+    # sorted with empty cones as 0: [-3, -2, 0, 0, 1, 2, 4, 8]; last 0 at index 3, so the
+    # median is element 3 + int(5 / 2) = 5, i.e. 2 (np.median of the finite values: 1.5)
+    ref = np.array([4.0, -np.inf, 1.0, -3.0, 8.0, -np.inf, 2.0, -2.0])
+    median, rms = _median_rms(ref, np.zeros(0), low_pu_correction=False)
+    assert median == 2.0
+    # RMS over the non-empty values (the negative ones included), about that median
+    finite = ref[np.isfinite(ref)]
+    assert rms == pytest.approx(np.sqrt(np.mean((finite - 2.0) ** 2)))
+    # with no empty cone, negative α count: sorted [-3, -2, 1, 2, 4, 8] -> element 3, 2.0
+    assert _median_rms(finite, np.zeros(0), False)[0] == 2.0
+    assert _median_rms(np.array([-3.0, 1.0, 5.0]), np.zeros(0), False)[0] == 1.0
+    assert _median_rms(np.full(3, -np.inf), np.zeros(0), False) is None

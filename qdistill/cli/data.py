@@ -10,6 +10,8 @@ import typer
 from qdistill.cli._common import JsonOption, default, print_json
 from qdistill.data.delphes import import_delphes as delphes_import
 from qdistill.data.generate import generate_events
+from qdistill.data.puppi import VERTEX_ASSOCIATIONS, PuppiParameters
+from qdistill.errors import QdistillError
 
 app = typer.Typer(help="Generate, import and inspect event files (HDF5).", no_args_is_help=True)
 
@@ -40,10 +42,28 @@ def generate(
             "--workers", help="Processes of a local Dask cluster (≥ 1; 1: in this process)."
         ),
     ] = default(generate_events, "workers"),
+    vertex_association: Annotated[
+        str,
+        typer.Option(
+            "--vertex-association",
+            help="How PUPPI tells primary from pileup tracks: 'delphes' (Delphes' 140PU card: "
+            "pileup only when truly pileup and more than 0.1 mm from the primary vertex in true "
+            "z) or 'cms' (measured dz within 3σ, or the primary vertex is the closest "
+            "reconstructed one within 3 mm).",
+        ),
+    ] = PuppiParameters.vertex_association,
     quiet: QuietOption = False,
 ) -> None:
     """Generate events: Pythia 8 hard process + pileup + detector response + PUPPI."""
-    path = generate_events(process, events, pileup, seed, output, workers, progress=not quiet)
+    if vertex_association not in VERTEX_ASSOCIATIONS:
+        raise QdistillError(
+            f"--vertex-association {vertex_association!r}: choose one of "
+            f"{', '.join(VERTEX_ASSOCIATIONS)}"
+        )
+    puppi = PuppiParameters(vertex_association=vertex_association)
+    path = generate_events(
+        process, events, pileup, seed, output, workers, progress=not quiet, puppi=puppi
+    )
     typer.echo(f"wrote {path}", err=True)
 
 

@@ -4,9 +4,10 @@ Numbers come from the card (DESIGN.md, "Reference detector"): tracking efficienc
 resolution, ECAL/HCAL tower granularity, energy resolutions and thresholds, energy sharing.
 Simplifications, documented in docs/data-format.md:
 
-- tracked charged particles do not deposit in the calorimeters (ideal charged-hadron
-  subtraction), so towers hold neutral particles and untracked charged particles, from the primary
-  and from pileup collisions alike;
+- particle flow as Delphes' SimpleCalorimeter: every particle deposits (tracked ones too); a
+  tower gives a neutral candidate of its excess over its tracks' energy when that excess is
+  significant against the tracks' and the tower's resolutions, else its tracks are rescaled to
+  the combined measurement; tracks point at their tower along their momentum (no bending);
 - d0 is smeared with the card's dz resolution; the transverse momentum with a modest
   σ(pT)/pT = a ⊕ b·pT (not from the card, which tabulates it per η bin);
 - electrons and muons that are tracked are identified as such (perfect lepton ID).
@@ -16,6 +17,7 @@ Everything is vectorised over particles (``np.bincount`` on tower indices).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -78,14 +80,16 @@ class Candidates:
 
     ``features`` (n, 16) float32 in :data:`qdistill.features.FEATURE_NAMES` order with the PUPPI
     weight still 0; ``p4`` (n, 4) float32 GeV; ``truth_fraction`` (n,) float32, the energy share
-    from the primary collision; ``dz_sigma_mm`` (n,) float64, the dz resolution of each track
-    (0 for neutral candidates).
+    from the primary collision; ``dz_sigma_mm`` (n,) float64, the dz resolution of each track,
+    and ``true_dz_mm`` (n,) float64 its true z relative to the primary vertex, before smearing
+    (both 0 for neutral candidates).
     """
 
     features: npt.NDArray[np.float32]
     p4: npt.NDArray[np.float32]
     truth_fraction: npt.NDArray[np.float32]
     dz_sigma_mm: F64
+    true_dz_mm: F64
 
 
 def tracking_efficiency(abs_pdg: npt.NDArray[np.int32], pt: F64, abs_eta: F64) -> F64:
@@ -250,79 +254,190 @@ def _features(
     return out
 
 
-def _tracks(
+@dataclass(frozen=True)
+class _MeasuredTracks:
+    """Tracks before particle flow: rows of the true particles, momenta and impact parameters."""
+
+    rows: npt.NDArray[np.int64]
+    p3: F64  # (m, 3) GeV, smeared
+    mass2: F64
+    resolution: F64  # σ(pT)/pT
+    sigma_z: F64
+    d0: F64
+    dz: F64
+
+    @property
+    def energy(self) -> F64:
+        return np.sqrt(np.sum(self.p3**2, axis=1) + self.mass2)
+
+
+def _measure_tracks(
     parts: TrueParticles,
     pt: F64,
     eta: F64,
-    phi: F64,
     tracked: npt.NDArray[np.bool_],
     rng: np.random.Generator,
-) -> Candidates:
+) -> _MeasuredTracks:
     idx = np.flatnonzero(tracked)
     p4 = parts.p4[idx]
     abs_eta = np.abs(eta[idx])
-    scale = 1.0 + momentum_resolution(pt[idx], abs_eta) * rng.standard_normal(len(idx))
-    scale = np.maximum(scale, 0.1)
-    p3 = p4[:, :3] * scale[:, None]
-    mass2 = np.maximum(p4[:, 3] ** 2 - np.sum(p4[:, :3] ** 2, axis=1), 0.0)
-    energy = np.sqrt(np.sum(p3**2, axis=1) + mass2)
+    resolution = momentum_resolution(pt[idx], abs_eta)
+    scale = np.maximum(1.0 + resolution * rng.standard_normal(len(idx)), 0.1)
     sigma_z = dz_resolution_mm(pt[idx], abs_eta)
     d0 = parts.d0_mm[idx] + sigma_z * rng.standard_normal(len(idx))
     dz = parts.dz_mm[idx] + sigma_z * rng.standard_normal(len(idx))
+    mass2 = np.maximum(p4[:, 3] ** 2 - np.sum(p4[:, :3] ** 2, axis=1), 0.0)
+    return _MeasuredTracks(idx, p4[:, :3] * scale[:, None], mass2, resolution, sigma_z, d0, dz)
+
+
+def _track_candidates(
+    parts: TrueParticles, eta: F64, phi: F64, tracks: _MeasuredTracks, rescale: F64
+) -> Candidates:
+    """Charged candidates; ``rescale`` (m,) multiplies each track's pT at fixed η, φ and mass."""
+    idx = tracks.rows
+    p3 = tracks.p3 * rescale[:, None]
+    energy = np.sqrt(np.sum(p3**2, axis=1) + tracks.mass2)
     charge = parts.charge[idx]
     pid = _pid_codes_for_tracks(parts.pdg_id[idx], charge)
-    feats = _features(pt[idx] * scale, eta[idx], phi[idx], energy, charge, pid, d0, dz)
+    pt = np.hypot(p3[:, 0], p3[:, 1])
+    feats = _features(pt, eta[idx], phi[idx], energy, charge, pid, tracks.d0, tracks.dz)
     return Candidates(
         features=feats,
         p4=np.column_stack([p3, energy]).astype(np.float32),
         truth_fraction=parts.from_pv[idx].astype(np.float32),
-        dz_sigma_mm=sigma_z,
+        dz_sigma_mm=tracks.sigma_z,
+        true_dz_mm=parts.dz_mm[idx],
     )
 
 
 def _towers(
     geometry: CaloGeometry,
     energy: F64,
-    from_pv: npt.NDArray[np.bool_],
+    parts: TrueParticles,
+    tracked: npt.NDArray[np.bool_],
     eta: F64,
     phi: F64,
-    resolution: object,
+    tracks: tuple[_MeasuredTracks, F64],
+    resolution: Callable[[F64, F64], F64],
     threshold_gev: float,
     pid_code: int,
     rng: np.random.Generator,
-) -> Candidates:
-    """Merge deposits ``energy`` (n,) into towers, smear, threshold, and make neutral candidates."""
+) -> tuple[Candidates, F64]:
+    """One calorimeter, as Delphes' SimpleCalorimeter: deposits ``energy`` (n,) of every particle
+    (tracked ones included) merge into towers, which are smeared and thresholded; a tower makes a
+    neutral candidate of E_tower − Σ E_tracks when that excess passes the threshold and exceeds
+    ``TOWER_SIGNIFICANCE_MIN`` times sqrt(σ_tracks² + σ_tower²); otherwise its tracks' pT is
+    rescaled to the combined track-calorimeter estimate. ``tracks``: the measured tracks and
+    their current pT rescaling (m,); returns the neutral candidates and the new rescaling."""
+    measured, rescale = tracks
     tower = geometry.locate(eta, phi)
     keep = (tower >= 0) & (energy > 0)
-    tower, energy, from_pv = tower[keep], energy[keep], from_pv[keep]
-    occupied, inverse = np.unique(tower, return_inverse=True)
-    e_true = np.bincount(inverse, weights=energy, minlength=len(occupied))
-    e_pv = np.bincount(inverse, weights=energy * from_pv, minlength=len(occupied))
+    occupied, inverse = np.unique(tower[keep], return_inverse=True)
+    if len(occupied) == 0:
+        empty = np.zeros(0)
+        cands = _neutral_candidates((empty,) * 4, np.zeros(0, bool), empty, empty, pid_code, rng)
+        return cands, rescale
+    deposit, from_pv = energy[keep], parts.from_pv[keep]
+    untracked = ~tracked[keep]
+    e_true = np.bincount(inverse, weights=deposit, minlength=len(occupied))
+    e_pv = np.bincount(inverse, weights=deposit * from_pv, minlength=len(occupied))
+    e_neutral = np.bincount(inverse, weights=deposit * untracked, minlength=len(occupied))
+    e_neutral_pv = np.bincount(
+        inverse, weights=deposit * untracked * from_pv, minlength=len(occupied)
+    )
     eta_lo, eta_hi, phi_lo, phi_hi = geometry.bounds(occupied)
     abs_eta_centre = np.abs(0.5 * (eta_lo + eta_hi))
-    sigma = resolution(e_true, abs_eta_centre)  # type: ignore[operator]
+    sigma = resolution(e_true, abs_eta_centre)
     # Log-normal smearing with mean e_true and width sigma keeps energies positive (as Delphes).
     s2 = np.log1p((sigma / e_true) ** 2)
     e_meas = e_true * np.exp(np.sqrt(s2) * rng.standard_normal(len(e_true)) - 0.5 * s2)
-    significance = e_meas / np.maximum(resolution(e_meas, abs_eta_centre), 1e-12)  # type: ignore[operator]
-    passed = (e_meas > threshold_gev) & (significance >= TOWER_SIGNIFICANCE_MIN)
-    n = int(passed.sum())
-    # Candidate direction: uniform inside the tower (Delphes' SmearTowerCenter).
-    u = rng.random((len(occupied), 2))
-    t_eta = eta_lo + u[:, 0] * (eta_hi - eta_lo)
-    t_phi = wrap_phi(phi_lo + u[:, 1] * (phi_hi - phi_lo))
-    t_eta, t_phi, e_meas = t_eta[passed], t_phi[passed], e_meas[passed]
-    pt = e_meas / np.cosh(t_eta)
+    sigma_meas = resolution(e_meas, abs_eta_centre)
+    passed = (e_meas > threshold_gev) & (e_meas >= TOWER_SIGNIFICANCE_MIN * sigma_meas)
+    e_tower = np.where(passed, e_meas, 0.0)
+    t_in, t_tower, e_trk, var_trk = _tracks_in_towers(
+        occupied, tower, energy, parts, tracked, (measured, rescale), resolution, abs_eta_centre
+    )
+    neutral = np.maximum(e_tower - e_trk, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        significance = neutral / np.sqrt(var_trk + sigma_meas**2)
+    made = (neutral > threshold_gev) & (significance > TOWER_SIGNIFICANCE_MIN)
+    # no significant excess: the tracks take the inverse-variance mean of both measurements
+    combine = ~made & (e_trk > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_trk = np.where(var_trk > 0, 1.0 / var_trk, 0.0)
+        w_calo = np.where(sigma_meas > 0, 1.0 / sigma_meas**2, 0.0)
+        best = (w_trk * e_trk + w_calo * e_tower) / (w_trk + w_calo)
+        factor = np.where(combine, best / e_trk, 1.0)
+    rescale = rescale * np.where(t_in, factor[t_tower], 1.0)
+    # truth: the primary share of the untracked deposits (of all deposits, for an excess made
+    # of track fluctuations alone)
+    share = np.where(e_neutral > 1e-9, e_neutral_pv / np.maximum(e_neutral, 1e-12), e_pv / e_true)
+    bounds = (eta_lo, eta_hi, phi_lo, phi_hi)
+    cands = _neutral_candidates(bounds, made, neutral, share, pid_code, rng)
+    return cands, rescale
+
+
+def _tracks_in_towers(
+    occupied: npt.NDArray[np.int64],
+    tower: npt.NDArray[np.int64],
+    energy: F64,
+    parts: TrueParticles,
+    tracked: npt.NDArray[np.bool_],
+    tracks: tuple[_MeasuredTracks, F64],
+    resolution: Callable[[F64, F64], F64],
+    abs_eta_centre: F64,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64], F64, F64]:
+    """Which tracks deposit in an occupied tower (m,), that tower's position (m,), and per
+    tower the tracks' energy Σ f·E and variance Σ (σ_track·E_guess)² (SimpleCalorimeter)."""
+    measured, rescale = tracks
+    # the share of each tracked particle's energy deposited here (the card's fractions)
+    fraction = np.where(tracked & (tower >= 0), energy / np.maximum(parts.p4[:, 3], 1e-12), 0.0)
+    t_fraction = fraction[measured.rows]
+    t_pos = np.searchsorted(occupied, tower[measured.rows])
+    t_tower = np.minimum(t_pos, len(occupied) - 1)
+    t_in = (
+        (t_fraction > 1e-9) & (t_pos < len(occupied)) & (occupied[t_tower] == tower[measured.rows])
+    )
+    t_energy_full = np.sqrt(np.sum((measured.p3 * rescale[:, None]) ** 2, axis=1) + measured.mass2)
+    t_energy = t_energy_full * t_fraction
+    calo_sigma = resolution(t_energy_full, abs_eta_centre[t_tower])
+    guess = np.where(calo_sigma / t_energy_full < measured.resolution, t_energy, t_energy_full)
+    at = t_pos[t_in]
+    e_trk = np.bincount(at, weights=t_energy[t_in], minlength=len(occupied))
+    var_trk = np.bincount(
+        at, weights=(measured.resolution * guess)[t_in] ** 2, minlength=len(occupied)
+    )
+    return t_in, t_tower, e_trk, var_trk
+
+
+def _neutral_candidates(
+    bounds: tuple[F64, F64, F64, F64],
+    made: npt.NDArray[np.bool_],
+    neutral: F64,
+    share: F64,
+    pid_code: int,
+    rng: np.random.Generator,
+) -> Candidates:
+    """Neutral candidates of the towers ``made`` with energy ``neutral`` and truth ``share``;
+    the direction uniform inside the tower (Delphes' SmearTowerCenter)."""
+    eta_lo, eta_hi, phi_lo, phi_hi = bounds
+    u = rng.random((len(eta_lo), 2))
+    t_eta = (eta_lo + u[:, 0] * (eta_hi - eta_lo))[made]
+    t_phi = wrap_phi(phi_lo + u[:, 1] * (phi_hi - phi_lo))[made]
+    e_cand = neutral[made]
+    n = len(e_cand)
+    pt = e_cand / np.cosh(t_eta)
     zeros = np.zeros(n)
-    feats = _features(pt, t_eta, t_phi, e_meas, zeros, np.full(n, pid_code), zeros, zeros)
+    feats = _features(pt, t_eta, t_phi, e_cand, zeros, np.full(n, pid_code), zeros, zeros)
     p4 = np.column_stack(
-        [pt * np.cos(t_phi), pt * np.sin(t_phi), pt * np.sinh(t_eta), e_meas]
+        [pt * np.cos(t_phi), pt * np.sin(t_phi), pt * np.sinh(t_eta), e_cand]
     ).astype(np.float32)
     return Candidates(
         features=feats,
         p4=p4,
-        truth_fraction=(e_pv[passed] / e_true[passed]).astype(np.float32),
+        truth_fraction=share[made].astype(np.float32),
         dz_sigma_mm=zeros,
+        true_dz_mm=zeros,
     )
 
 
@@ -333,14 +448,17 @@ def concatenate(parts: list[Candidates]) -> Candidates:
         p4=np.concatenate([c.p4 for c in parts]),
         truth_fraction=np.concatenate([c.truth_fraction for c in parts]),
         dz_sigma_mm=np.concatenate([c.dz_sigma_mm for c in parts]),
+        true_dz_mm=np.concatenate([c.true_dz_mm for c in parts]),
     )
 
 
 def reconstruct(parts: TrueParticles, rng: np.random.Generator) -> Candidates:
     """Simulate tracking and calorimetry for a bunch crossing and run particle flow.
 
-    Tracks become charged candidates; ECAL towers become photons and HCAL towers neutral hadrons.
-    Random numbers are drawn from ``rng`` only, in a fixed order.
+    Tracks become charged candidates; every particle that reaches the calorimeters deposits in
+    them, tracked or not; the neutral excess of ECAL towers becomes photons and of HCAL towers
+    neutral hadrons (ECAL first, then HCAL with the tracks ECAL rescaled, as the card chains
+    them). Random numbers are drawn from ``rng`` only, in a fixed order.
     """
     pt, eta, phi = pt_eta_phi(parts.p4)
     abs_eta = np.abs(eta)
@@ -348,23 +466,24 @@ def reconstruct(parts: TrueParticles, rng: np.random.Generator) -> Candidates:
     charged = parts.charge != 0
     efficiency = tracking_efficiency(abs_pdg, pt, abs_eta)
     tracked = charged & (rng.random(len(pt)) < efficiency)
-    tracks = _tracks(parts, pt, eta, phi, tracked, rng)
+    measured = _measure_tracks(parts, pt, eta, tracked, rng)
 
     visible = (
-        ~tracked
-        & ~np.isin(abs_pdg, NO_CALO)
+        ~np.isin(abs_pdg, NO_CALO)
         & (abs_eta < CALO_ETA_MAX)
         & reaches_calorimeter(pt, abs_eta, parts.charge)
     )
     f_ecal = ecal_fraction(abs_pdg) * visible
     f_hcal = (1.0 - ecal_fraction(abs_pdg)) * visible
     energy = parts.p4[:, 3]
-    photons = _towers(
-        ECAL, energy * f_ecal, parts.from_pv, eta, phi, ecal_resolution_gev, ECAL_THRESHOLD_GEV,
-        PHOTON_PID, rng,
+    rescale = np.ones(len(measured.rows))
+    photons, rescale = _towers(
+        ECAL, energy * f_ecal, parts, tracked, eta, phi, (measured, rescale), ecal_resolution_gev,
+        ECAL_THRESHOLD_GEV, PHOTON_PID, rng,
     )  # fmt: skip
-    neutral_hadrons = _towers(
-        HCAL, energy * f_hcal, parts.from_pv, eta, phi, hcal_resolution_gev, HCAL_THRESHOLD_GEV,
-        NEUTRAL_HADRON_PID, rng,
+    neutral_hadrons, rescale = _towers(
+        HCAL, energy * f_hcal, parts, tracked, eta, phi, (measured, rescale), hcal_resolution_gev,
+        HCAL_THRESHOLD_GEV, NEUTRAL_HADRON_PID, rng,
     )  # fmt: skip
+    tracks = _track_candidates(parts, eta, phi, measured, rescale)
     return concatenate([tracks, photons, neutral_hadrons])

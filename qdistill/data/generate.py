@@ -33,7 +33,12 @@ from qdistill import features
 from qdistill.atomic import atomic_path
 from qdistill.data import detector, generator
 from qdistill.data.layout import Event, EventWriter
-from qdistill.data.puppi import PuppiParameters, associate_to_pv, puppi_weights
+from qdistill.data.puppi import (
+    PuppiParameters,
+    associate_to_pv,
+    associate_to_pv_truth,
+    puppi_weights,
+)
 from qdistill.errors import QdistillError
 from qdistill.progress import progress_bar
 
@@ -190,6 +195,19 @@ def _event_task(task: tuple[range, str], config: RunConfig) -> list[Event]:
     ]
 
 
+def track_association(
+    cands: detector.Candidates,
+    params: PuppiParameters,
+    pileup_vertex_dz_mm: npt.NDArray[np.float64],
+) -> npt.NDArray[np.bool_]:
+    """Which candidates PUPPI takes as primary-vertex tracks (read only where charged), by
+    ``params.vertex_association``; ``pileup_vertex_dz_mm``: the reconstructed pileup vertices."""
+    if params.vertex_association == "delphes":
+        return associate_to_pv_truth(cands.true_dz_mm, cands.truth_fraction > 0.5, params)
+    dz = cands.features[:, features.DZ]
+    return associate_to_pv(dz, cands.dz_sigma_mm, params, pileup_vertex_dz_mm)
+
+
 def simulate_event(
     index: int, config: RunConfig, hard_pythia: object, pool: PileupPool | None
 ) -> Event:
@@ -229,9 +247,7 @@ def simulate_event(
         feats[:, features.PHI],
         features.pt_gev(feats),
         charged,
-        associate_to_pv(
-            feats[:, features.DZ], cands.dz_sigma_mm, config.puppi, dz_vertex[reconstructed]
-        ),
+        track_association(cands, config.puppi, dz_vertex[reconstructed]),
         n_vertices=n_pu + 1,
         params=config.puppi,
         leptons=np.isin(np.abs(pid), (11, 13)),

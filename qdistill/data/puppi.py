@@ -6,10 +6,12 @@ Charged leptons are left out of the neighbours and of the reference, as Delphes 
 tracks without leptons (LeptonFilterNoLep in the Phase-II card). The median and RMS of α set the
 scale per region: over charged pileup particles in the tracker regions, over all particles of the
 region beyond the tracker (Delphes' PuppiAlgo with UseCharged false). Particles with an empty cone
-(α = -inf; Delphes stores 0) are left out of the median and RMS and get weight 0. As with the
-card's ApplyLowPUCorr, the RMS is taken on the left of the median only and median and RMS are
-then lowered by sqrt(q · RMS), q the χ² (1 dof) quantile of the share of primary-vertex charged
-particles below the median (PuppiAlgo::computeMedRMS).
+(α = -inf here; Delphes stores 0) get weight 0; as in Delphes, the median is the sorted value
+halfway above the last empty cone, so empty cones and negative α stay out of it, and the RMS
+leaves out the empty cones only. As with the card's ApplyLowPUCorr, the RMS is taken on the left
+of the median only and median and RMS are then lowered by sqrt(q · RMS), q the χ² (1 dof)
+quantile of the share of primary-vertex charged particles below the median
+(PuppiAlgo::computeMedRMS).
 χ²_i = Θ(α_i − median)(α_i − median)² / RMS², and the weight is the χ² CDF with one degree of
 freedom. Charged particles get 1 (primary vertex) or 0 (pileup); neutral weights below
 ``min_weight`` become 0, as do neutrals whose weighted pT is below a cut rising with the number of
@@ -32,6 +34,8 @@ from qdistill.kinematics import eta_phi_tree
 F64 = npt.NDArray[np.float64]
 _ETA_MIN: Final[float] = -20.0  # below any η, the origin of the KD-tree's η axis
 _ETA_BOX: Final[float] = 1000.0  # far wider than any η range: η never wraps
+#: Vertex-association rules of :class:`PuppiParameters`.
+VERTEX_ASSOCIATIONS: Final[tuple[str, ...]] = ("delphes", "cms")
 
 
 @dataclass(frozen=True)
@@ -43,13 +47,17 @@ class PuppiParameters:
     slope with the number of reconstructed vertices, NPV = ``vertex_reco_fraction`` × collisions
     (Delphes: 0.7); the left-sided RMS and median correction of ApplyLowPUCorr
     (``low_pu_correction``); charged leptons left out of α (``exclude_leptons``); weights below
-    0.05 set to 0. A track is associated with the primary vertex when
-    |dz| < max(``pv_dz_significance`` · σ(dz), ``pv_dz_min_mm``) (the floor stands for the
-    primary-vertex z resolution, like Delphes' ZVertexResolution of 0.1 mm), or, as CMS does,
-    when the primary vertex is the closest reconstructed vertex in z and |dz| < ``pv_dz_max_mm``
-    (PUPPI's DeltaZCut of 0.3 cm). The second rule keeps the tracks of B- and D-hadron decays,
-    whose z offsets (median 0.6 mm in tt̄) the first rule rejects: without it 13 % of the
-    primary charged pT of tt̄ events was lost, 1.5 % of W+jets'.
+    0.05 set to 0.
+
+    Vertex association (``vertex_association``): ``"delphes"`` (default), as Delphes'
+    TrackPileUpSubtractor with the Phase-II 140PU card: a track is pileup only if it truly comes
+    from a pileup collision and its true z lies more than ``pv_z_resolution_mm`` (ZVertexResolution,
+    0.1 mm) from the primary vertex; every track of the primary collision is primary. ``"cms"``:
+    from the measured dz, |dz| < max(``pv_dz_significance`` · σ(dz), ``pv_dz_min_mm``), or the
+    primary vertex is the closest reconstructed vertex in z and |dz| < ``pv_dz_max_mm`` (PUPPI's
+    DeltaZCut of 0.3 cm; it keeps the tracks of B- and D-hadron decays, whose z offsets, median
+    0.6 mm in tt̄, the first rule rejects). The "cms" rule labels more pileup tracks primary
+    (docs/physics.md has the shares per |η| region).
     """
 
     cone_r0: float = 0.2
@@ -66,8 +74,15 @@ class PuppiParameters:
     pv_dz_significance: float = 3.0
     pv_dz_min_mm: float = 0.1
     pv_dz_max_mm: float = 3.0
+    vertex_association: str = "delphes"
+    pv_z_resolution_mm: float = 0.1
 
     def __post_init__(self) -> None:
+        if self.vertex_association not in VERTEX_ASSOCIATIONS:
+            raise ValueError(
+                f"PuppiParameters.vertex_association {self.vertex_association!r}: choose one of "
+                f"{list(VERTEX_ASSOCIATIONS)}"
+            )
         n = len(self.region_eta_edges)
         for name in ("use_charged", "rms_pt_min_gev", "neutral_pt_min_gev", "neutral_pt_slope_gev"):
             if len(getattr(self, name)) != n:
@@ -76,13 +91,24 @@ class PuppiParameters:
             raise ValueError("PuppiParameters needs 0 < cone_r_min < cone_r0")
 
 
+def associate_to_pv_truth(
+    true_dz_mm: F64, from_pv: npt.NDArray[np.bool_], params: PuppiParameters = PuppiParameters()
+) -> npt.NDArray[np.bool_]:
+    """Delphes' association, (n,): primary unless the track truly comes from pileup
+    (``from_pv`` False) and its true z (``true_dz_mm``, relative to the primary vertex) lies
+    beyond ``params.pv_z_resolution_mm``."""
+    far = np.abs(np.asarray(true_dz_mm, dtype=np.float64)) > params.pv_z_resolution_mm
+    return np.asarray(from_pv, dtype=bool) | ~far
+
+
 def associate_to_pv(
     dz_mm: F64,
     dz_sigma_mm: F64,
     params: PuppiParameters = PuppiParameters(),
     pileup_vertex_dz_mm: F64 | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """True for tracks from the primary vertex, (n,): see :class:`PuppiParameters`.
+    """The "cms" association, True for tracks taken as primary, (n,): see
+    :class:`PuppiParameters`.
 
     ``dz_mm`` and ``dz_sigma_mm`` (n,) per track; ``pileup_vertex_dz_mm`` (m,) the z of the
     reconstructed pileup vertices relative to the primary vertex (None: the compatibility window
@@ -134,25 +160,31 @@ def alpha(
 
 
 def _median_rms(ref: F64, pv_ref: F64, low_pu_correction: bool) -> tuple[float, float] | None:
-    """Median and RMS of the reference α (Delphes/CMSSW PuppiAlgo::computeMedRMS).
+    """Median and RMS of the reference α, as Delphes' PuppiAlgo::computeMedRMS computes them.
 
-    ``ref`` holds the reference α (empty cones as -inf, left out of median and RMS); ``pv_ref``
-    the α of the primary-vertex charged particles of the region, for the low-pileup correction.
-    None when no reference particle has a non-empty cone.
+    ``ref`` holds the reference α, ``pv_ref`` the α of the primary-vertex charged particles of
+    the region (for the low-pileup correction); empty cones are -inf here and 0 in Delphes. The
+    median is an element of the sorted values, taken above the last 0: negative α (a cone sum
+    below 1 GeV²) and empty cones stay out of it whenever an empty cone exists. The RMS is over
+    the non-empty values (left of the median only, with the correction). None when every
+    reference cone is empty.
     """
-    finite = ref[np.isfinite(ref)]
-    if len(finite) == 0:
+    values = np.sort(np.where(np.isfinite(ref), ref, 0.0))
+    n = len(values)
+    if n == 0 or not np.any(np.isfinite(ref)):
         return None
-    median = float(np.median(finite))
-    dev = finite - median
+    zeros = np.flatnonzero(values == 0.0)
+    last_zero = int(zeros[-1]) if len(zeros) else 0
+    median = float(values[last_zero + int((n - last_zero) * 0.5)])
+    dev = values[values != 0.0] - median
     if low_pu_correction:
         dev = dev[dev <= 0]  # left-sided RMS
     rms = float(np.sqrt(np.mean(dev**2))) if len(dev) else 0.0
     if rms == 0.0:
         rms = 1e-5
     if low_pu_correction:
-        n_pv = int(np.sum(pv_ref <= median))
-        share = n_pv / (n_pv + 0.5 * len(ref))
+        n_pv = int(np.sum(np.where(np.isfinite(pv_ref), pv_ref, 0.0) <= median))
+        share = n_pv / (n_pv + 0.5 * n)
         if share > 0:
             # As in the reference code: sqrt(quantile · RMS), not sqrt(quantile) · RMS.
             shift = float(np.sqrt(_chi2().ppf(share, 1) * rms))
