@@ -186,7 +186,22 @@ def test_evaluate_writes_summary_table_and_plots(synthetic: Path, tmp_path: Path
     assert "| teacher |" in table and "distillnet: no --distillnet model given" in table
     assert not list(out.glob(".evaluate.*"))  # the staging directory is gone
     assert plt.get_fignums() == []  # figures are built without pyplot: nothing left open
-    for stem in ("met_response", "jet_response", "weights", "pt_ratio_eta_phi"):
+    # per region the truth weighting gives back the primary pT exactly; PUPPI keeps pileup
+    rows = summary["by_eta_region"]
+    assert [(r["eta_min"], r["eta_max"]) for r in rows] == [
+        (0.0, 1.5), (1.5, 2.5), (2.5, 3.0), (3.0, 4.0), (4.0, 5.0)
+    ]  # fmt: skip
+    filled = [r for r in rows if r["primary_pt_gev"] > 0]
+    assert filled
+    assert all(r["weighted_over_primary_pt"]["truth"] == pytest.approx(1) for r in filled)
+    assert sum(r["jets_matched"]["truth"] for r in rows) == summary["jets_matched"]["truth"]
+    # all primary pT lies within |η| < 2.5 here: the tracker-only MET of the truth weighting
+    # is the full one; PUPPI's differs (pileup beyond 2.5 leaves it)
+    tracker, full = summary["met_resolution_tracker"], summary["met_resolution"]
+    assert rows[2]["primary_pt_gev"] == 0 and tracker["truth"] == pytest.approx(full["truth"])
+    assert tracker["puppi"] != pytest.approx(full["puppi"], rel=0.01)
+    assert "| 0–1.5 |" in table
+    for stem in ("met_response", "jet_response", "weights", "pt_ratio_eta_phi", "by_eta_region"):
         for ext in ("png", "pdf"):
             assert (out / f"{stem}.{ext}").stat().st_size > 1000
             assert f"{stem}.{ext}" in summary["plots"]

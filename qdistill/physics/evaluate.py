@@ -30,6 +30,7 @@ from qdistill.features import ETA, PHI
 from qdistill.metrics import WEIGHT_BINS, accuracy_from_counts, weight_histogram
 from qdistill.physics import jets as jetlib
 from qdistill.physics import plots
+from qdistill.physics import regions as eta_regions
 from qdistill.physics.met import check_weights, gen_met, met
 from qdistill.physics.resolution import (
     DEFAULT_BOOTSTRAP_SEED,
@@ -82,6 +83,12 @@ class _Accumulator:
     pt_maps: dict[str, hist.Hist] = field(default_factory=dict)
     primary_pt: hist.Hist = field(default_factory=lambda: hist.Hist(*ETA_PHI_AXES))
     n_pileup_sum: int = 0
+    met_tracker: dict[str, list[float]] = field(default_factory=dict)
+    jet_region: dict[str, list[int]] = field(default_factory=dict)
+    region_primary_pt: npt.NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros(len(eta_regions.ETA_REGIONS))
+    )
+    region_weighted_pt: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         zeros = np.zeros(len(WEIGHT_BINS) - 1, dtype=np.int64)
@@ -92,6 +99,9 @@ class _Accumulator:
             self.counts_pv[name] = zeros.copy()
             self.counts_pu[name] = zeros.copy()
             self.pt_maps[name] = hist.Hist(*ETA_PHI_AXES)
+            self.met_tracker[name] = []
+            self.jet_region[name] = []
+            self.region_weighted_pt[name] = np.zeros(len(eta_regions.ETA_REGIONS))
 
     def add(self, event: Event, weights: Mapping[str, npt.NDArray[np.float64]]) -> None:
         i = self.n_events
@@ -102,6 +112,13 @@ class _Accumulator:
         phi = event.features[:, PHI]
         is_pv = event.truth_fraction > PV_TRUTH_THRESHOLD
         self.primary_pt.fill(eta, phi, weight=event.truth_fraction * pt)
+        region = eta_regions.region_index(eta)
+        n_regions = len(eta_regions.ETA_REGIONS)
+        inside = region >= 0
+        self.region_primary_pt += np.bincount(
+            region[inside], weights=(event.truth_fraction * pt)[inside], minlength=n_regions
+        )
+        tracker = np.abs(eta) < eta_regions.TRACKER_MET_ETA_MAX
 
         met_gen = gen_met(event.gen_p4, event.gen_pdg_id)
         if met_gen > 0:
@@ -114,11 +131,18 @@ class _Accumulator:
             self.counts_pv[name] += weight_histogram(w[is_pv])
             self.counts_pu[name] += weight_histogram(w[~is_pv])
             self.pt_maps[name].fill(eta, phi, weight=w * pt)
+            self.region_weighted_pt[name] += np.bincount(
+                region[inside], weights=(w * pt)[inside], minlength=n_regions
+            )
             if met_gen > 0:
                 self.met[name].append(met(event.p4, w, name))
-            resp = jetlib.jet_response(jetlib.weighted_jets(event.p4, w, name), gen_jets)
+                self.met_tracker[name].append(met(event.p4[tracker], w[tracker], name))
+            resp, gen_eta = jetlib.matched_responses(
+                jetlib.weighted_jets(event.p4, w, name), gen_jets
+            )
             self.jet_resp[name].extend(resp.tolist())
             self.jet_event[name].extend([i] * len(resp))
+            self.jet_region[name].extend(eta_regions.region_index(gen_eta).tolist())
 
 
 def _finite(x: float) -> float | None:
@@ -313,6 +337,8 @@ def _summarise(
         "jet_improvement_over_puppi": _by_name(jet_res.improvement, names),
         "jet_improvement_over_puppi_uncertainty": _by_name(jet_res.improvement_uncertainty, names),
         "jet_response_median": _by_name(jet_res.median, names),
+        **_tracker_met(acc, names, n_bootstrap, seed),
+        "by_eta_region": _by_region(acc, names, n_bootstrap, seed),
         "jets_matched": dict(jet_res.count),
         "jet_matching_efficiency": {
             n: _finite(jet_res.count[n] / acc.n_gen_jets if acc.n_gen_jets else math.nan)
@@ -328,6 +354,69 @@ def _summarise(
         f"{n} loses the event ({why})" for n, why in summary["unphysical"].items()
     )
     return summary
+
+
+def _tracker_met(
+    acc: _Accumulator, names: Sequence[str], n_bootstrap: int, seed: int
+) -> dict[str, Any]:
+    """Resolution of the missing pT of the candidates within the tracker acceptance (the MET
+    resamples: same seed as the full MET, so the two are paired)."""
+    met_gen = np.asarray(acc.met_gen)
+    responses = {
+        n: Responses(
+            (np.asarray(acc.met_tracker[n]) - met_gen) / met_gen,
+            np.asarray(acc.met_event, np.int64),
+        )
+        for n in names
+    }
+    res = bootstrap_resolutions(responses, acc.n_events, n_resamples=n_bootstrap, seed=seed)
+    return {
+        "met_resolution_tracker": _by_name(res.resolution, names),
+        "met_resolution_tracker_uncertainty": _by_name(res.uncertainty, names),
+        "met_tracker_improvement_over_puppi": _by_name(res.improvement, names),
+        "met_tracker_improvement_over_puppi_uncertainty": _by_name(
+            res.improvement_uncertainty, names
+        ),
+    }
+
+
+def _by_region(
+    acc: _Accumulator, names: Sequence[str], n_bootstrap: int, seed: int
+) -> list[dict[str, Any]]:
+    """Per |η| region: each weighting's Σ w·pT / Σ f·pT over the candidates of the region, and
+    the response median and resolution of the jets whose generator jet lies in it."""
+    rows = []
+    for k, (lo, hi) in enumerate(eta_regions.ETA_REGIONS):
+        jets = {}
+        for n in names:
+            region = np.asarray(acc.jet_region[n], dtype=np.int64)
+            keep = region == k
+            jets[n] = Responses(
+                np.asarray(acc.jet_resp[n], dtype=np.float64)[keep],
+                np.asarray(acc.jet_event[n], dtype=np.int64)[keep],
+            )
+        res = bootstrap_resolutions(jets, acc.n_events, n_resamples=n_bootstrap, seed=seed + 2 + k)
+        primary = float(acc.region_primary_pt[k])
+        rows.append(
+            {
+                "eta_min": lo,
+                "eta_max": hi,
+                "primary_pt_gev": primary,
+                "weighted_over_primary_pt": {
+                    n: _finite(acc.region_weighted_pt[n][k] / primary if primary > 0 else math.nan)
+                    for n in names
+                },
+                "jets_matched": dict(res.count),
+                "jet_response_median": _by_name(res.median, names),
+                "jet_resolution": _by_name(res.resolution, names),
+                "jet_resolution_uncertainty": _by_name(res.uncertainty, names),
+                "jet_improvement_over_puppi": _by_name(res.improvement, names),
+                "jet_improvement_over_puppi_uncertainty": _by_name(
+                    res.improvement_uncertainty, names
+                ),
+            }
+        )
+    return rows
 
 
 def _definitions() -> dict[str, str]:
@@ -346,6 +435,14 @@ def _definitions() -> dict[str, str]:
             f"matched jets / generator jets with |eta| < {CALO_ETA_MAX} (the calorimeters)"
         ),
         "accuracy": "histogram accuracy of the per-particle weights against the teacher's",
+        "met_resolution_tracker": (
+            f"missing pT of the candidates with |eta| < {eta_regions.TRACKER_MET_ETA_MAX} only, "
+            "against the same generator missing pT"
+        ),
+        "by_eta_region": (
+            "weighted_over_primary_pt: sum w pT / sum f pT of the region's candidates (f: truth "
+            "fraction); jets: those whose generator jet lies in the region"
+        ),
         "unphysical": (
             f"median MET response < {MET_RESPONSE_MEDIAN_MIN}, or jet matching efficiency < "
             f"{JET_MATCHING_FRACTION_OF_PUPPI_MIN} x PUPPI's: its resolutions are not figures "
@@ -364,6 +461,7 @@ def _plot(acc: _Accumulator, summary: Mapping[str, Any], out: Path, rlabel: str)
     return [
         *plots.plot_responses(met_resp, met_sigma, out, observable="met", rlabel=rlabel),
         *plots.plot_responses(jet_resp, jet_sigma, out, observable="jet", rlabel=rlabel),
+        *plots.plot_by_region(summary["by_eta_region"], out, rlabel=rlabel),
         *plots.plot_weight_distributions(
             acc.counts_pv, acc.counts_pu, WEIGHT_BINS, out, rlabel=rlabel
         ),
@@ -421,6 +519,30 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
             )
             + " |"
         )
+    names = summary["weightings"]
+    tracker, tracker_unc = (
+        summary["met_resolution_tracker"],
+        summary["met_resolution_tracker_uncertainty"],
+    )
+    lines += [
+        "",
+        f"Tracker-only missing pT resolution (|η| < {eta_regions.TRACKER_MET_ETA_MAX}): "
+        + ", ".join(f"{n} {_fmt(tracker[n], tracker_unc[n])}" for n in names)
+        + ".",
+        "",
+        "Per |η| region: Σ w·pT / Σ f·pT of the candidates, then the jet resolution of the jets "
+        "whose generator jet lies in the region.",
+        "",
+        "| region | " + " | ".join(names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
+    for row in summary["by_eta_region"]:
+        cells = [
+            f"{_fmt(row['weighted_over_primary_pt'][n])}; "
+            f"{_fmt(row['jet_resolution'][n], row['jet_resolution_uncertainty'][n])}"
+            for n in names
+        ]
+        lines.append(f"| {row['eta_min']:g}–{row['eta_max']:g} | " + " | ".join(cells) + " |")
     if summary["warnings"]:
         lines += ["", *(f"**Warning:** {w}." for w in summary["warnings"])]
     if summary["skipped"]:

@@ -112,5 +112,12 @@ def match(
 
 def jet_response(reco: Jets, gen: Jets, dr_max: float = MATCH_DR_MAX) -> npt.NDArray[np.float64]:
     """Response (pT − pT,gen)/pT,gen of each matched jet, ordered like the generator jets, (k,)."""
+    return matched_responses(reco, gen, dr_max)[0]
+
+
+def matched_responses(
+    reco: Jets, gen: Jets, dr_max: float = MATCH_DR_MAX
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(responses, η of their generator jets), both (k,), ordered like the generator jets."""
     i_reco, i_gen = match(reco, gen, dr_max)
-    return (reco.pt[i_reco] - gen.pt[i_gen]) / gen.pt[i_gen]
+    return (reco.pt[i_reco] - gen.pt[i_gen]) / gen.pt[i_gen], gen.eta[i_gen]

@@ -5,7 +5,8 @@
 - ``weights``: per-particle weight distributions, primary-collision and pileup particles apart
   (figure 3);
 - ``pt_ratio_eta_phi``: per η–φ cell, the weighted pT divided by the pT from the primary
-  collision, summed over events (figure 4).
+  collision, summed over events (figure 4);
+- ``by_eta_region``: a panel per |η| region with that ratio and the jet resolution.
 
 The label says "qdistill Simulation": these are our simulated events, not a CMS result. Figures are
 built with :class:`matplotlib.figure.Figure` (no pyplot, no global backend switch) and written
@@ -190,3 +191,37 @@ def plot_pt_ratio_maps(
         for ax in axes[len(names) :]:
             ax.set_visible(False)
         return save_figure(fig, out_dir, "pt_ratio_eta_phi")
+
+
+def plot_by_region(rows: list[Mapping[str, object]], out_dir: Path, *, rlabel: str) -> list[Path]:
+    """One panel per |η| region (``summary["by_eta_region"]``): each weighting's
+    Σ w·pT / Σ f·pT (bars, 1 = exactly the primary pT) and its jet resolution (markers with
+    bootstrap errors, right axis)."""
+    with matplotlib.style.context(mplhep.style.CMS):
+        fig = Figure(figsize=(6 * len(rows), 7))
+        axes = np.atleast_1d(fig.subplots(1, len(rows), sharey=True))
+        for ax, row in zip(axes, rows, strict=True):
+            ratios = row["weighted_over_primary_pt"]
+            res = row["jet_resolution"]
+            err = row["jet_resolution_uncertainty"]
+            assert isinstance(ratios, dict) and isinstance(res, dict) and isinstance(err, dict)
+            names = list(ratios)
+            x = np.arange(len(names))
+            colours = [_style(n)[1] for n in names]
+            values = [np.nan if ratios[n] is None else ratios[n] for n in names]
+            ax.bar(x, values, color=colours, alpha=0.6)
+            ax.axhline(1.0, color="black", lw=1, ls="--")
+            ax.set_xticks(x, [_style(n)[0] for n in names], rotation=60, ha="right")
+            ax.set_title(f"{row['eta_min']:g} < |η| < {row['eta_max']:g}", fontsize="small")
+            twin = ax.twinx()
+            for k, n in enumerate(names):
+                if res.get(n) is not None:
+                    twin.errorbar(k, res[n], yerr=err.get(n) or 0, fmt="o", color="black")
+            twin.set_ylim(0, 0.3)
+            if ax is axes[-1]:
+                twin.set_ylabel("jet resolution (markers)")
+            else:
+                twin.set_yticklabels([])
+        axes[0].set_ylabel(r"$\sum w\,p_T \;/\; \sum f_{PV}\,p_T$ (bars)")
+        label_axes(axes[0], rlabel, fontsize="small")
+        return save_figure(fig, out_dir, "by_eta_region")
