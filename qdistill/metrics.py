@@ -60,6 +60,23 @@ def accuracy_from_counts(counts: npt.ArrayLike, reference_counts: npt.ArrayLike)
     return float(np.mean(lo / hi))
 
 
+def edge_bin_ratios(counts: npt.ArrayLike, reference_counts: npt.ArrayLike) -> tuple[float, float]:
+    """The reference DistillNet code's accuracy: N / N_reference in the first bin ([0, 0.05] of
+    :data:`WEIGHT_BINS`) and in the last ([0.95, 1]); NaN where the reference bin is empty.
+
+    From histograms (bins,) each, filled as :func:`weight_histogram` does; 1 is a perfect match,
+    above 1 too many weights in that bin (data_helpers.py, ``ratiofirst``/``ratiolast``).
+    """
+    h_w = np.asarray(counts, dtype=np.float64)
+    h_r = np.asarray(reference_counts, dtype=np.float64)
+    if h_w.shape != h_r.shape or h_w.size == 0:
+        raise QdistillError(f"histograms have {h_w.shape} and {h_r.shape} bins; they must agree")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = h_w[0] / h_r[0] if h_r[0] > 0 else np.nan
+        last = h_w[-1] / h_r[-1] if h_r[-1] > 0 else np.nan
+    return float(first), float(last)
+
+
 def roc_auc(
     truth: npt.ArrayLike,
     score: npt.ArrayLike,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qdistill.errors import QdistillError
-from qdistill.metrics import histogram_accuracy, roc_auc
+from qdistill.metrics import edge_bin_ratios, histogram_accuracy, roc_auc, weight_histogram
 
 
 def test_histogram_accuracy_hand_computed() -> None:
@@ -41,3 +41,12 @@ def test_roc_auc_with_sample_weights_hand_computed() -> None:
     assert roc_auc(truth, score, sample_weight=[1, 3, 1, 1]) == pytest.approx(0.4375)
     with pytest.raises(QdistillError, match="sample weights"):
         roc_auc(truth, score, sample_weight=[1, 1])
+
+
+def test_edge_bin_ratios_are_the_reference_codes_accuracy() -> None:
+    # teacher: 4 weights in [0, 0.05], 2 in [0.95, 1]; student: 3 and 3
+    teacher = weight_histogram([0.0, 0.01, 0.02, 0.04, 0.5, 0.97, 1.0])
+    student = weight_histogram([0.0, 0.03, 0.049, 0.5, 0.6, 0.96, 0.99, 1.0])
+    assert edge_bin_ratios(student, teacher) == pytest.approx((0.75, 1.5))
+    first, last = edge_bin_ratios(student, weight_histogram([0.5]))
+    assert np.isnan(first) and np.isnan(last)  # an empty reference bin has no ratio

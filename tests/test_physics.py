@@ -19,7 +19,7 @@ from qdistill.data.layout import Event, EventWriter
 from qdistill.errors import QdistillError
 from qdistill.physics import jets
 from qdistill.physics.evaluate import evaluate
-from qdistill.physics.met import check_weights, gen_met, met, met_vector
+from qdistill.physics.met import check_weights, gen_met, met, met_vector, neutrino_met
 from qdistill.physics.resolution import (
     Responses,
     bootstrap_resolutions,
@@ -99,10 +99,19 @@ def test_met_of_a_balanced_event_is_zero() -> None:
     assert met(p4, [0.5, 1.0, 1.0]) == pytest.approx(20.0)
 
 
-def test_gen_met_sums_the_neutrinos() -> None:
+def test_gen_met_is_the_visible_sum_as_in_the_reference_code() -> None:
     gen = four_momenta(np.array([30.0, 40.0, 50.0]), np.zeros(3), np.array([0.0, math.pi / 2, 1.0]))
-    assert gen_met(gen, [12, -14, 211]) == pytest.approx(50.0)  # 30 and 40 at right angles
-    assert gen_met(gen, [11, 22, 211]) == 0.0
+    # visible: the π (50 GeV at φ = 1) alone; the neutrinos: 30 and 40 at right angles
+    assert gen_met(gen, [12, -14, 211]) == pytest.approx(50.0)
+    assert neutrino_met(gen, [12, -14, 211]) == pytest.approx(50.0)
+    visible = np.hypot(30 + 50 * math.cos(1.0), 40 + 50 * math.sin(1.0))
+    assert gen_met(gen, [11, 22, 211]) == pytest.approx(visible)
+    assert neutrino_met(gen, [11, 22, 211]) == 0.0
+    # a balanced record (the neutrino carries what the visible particles lack): both agree
+    balanced = np.vstack([gen, [[-57.0151153, -82.0735492, 0.0, 100.0]]])
+    assert gen_met(balanced, [11, 22, 211, 14]) == pytest.approx(
+        neutrino_met(balanced, [11, 22, 211, 14]), rel=1e-9
+    )
 
 
 def test_weights_of_the_wrong_length_are_refused() -> None:
@@ -139,14 +148,23 @@ def test_jets_with_unit_weights_and_no_pileup_reproduce_generator_jets() -> None
 
 
 def test_matching_is_one_to_one_by_increasing_delta_r() -> None:
-    gen = jets.Jets(np.array([50.0, 30.0]), np.array([0.0, 1.0]), np.array([0.1, -3.1]))
+    gen = jets.Jets(
+        np.array([50.0, 30.0]), np.array([0.0, 1.0]), np.array([0.1, -3.1]), np.array([50.0, 46.0])
+    )
     # reco 0 is 0.05 from gen 0; reco 1 is 0.1 from gen 0 and unmatched; reco 2 crosses ±π
     reco = jets.Jets(
-        np.array([55.0, 45.0, 33.0]), np.array([0.0, 0.0, 1.0]), np.array([0.15, 0.0, 3.13])
+        np.array([55.0, 45.0, 33.0]),
+        np.array([0.0, 0.0, 1.0]),
+        np.array([0.15, 0.0, 3.13]),
+        np.array([55.0, 45.0, 50.6]),
     )
     i_reco, i_gen = jets.match(reco, gen)
     assert i_reco.tolist() == [0, 2] and i_gen.tolist() == [0, 1]
     np.testing.assert_allclose(jets.jet_response(reco, gen), [0.1, 0.1])
+    # the reference code's matching: every pair within ΔR < 0.4, so reco 1 pairs with gen 0 too
+    responses, gen_eta = jets.energy_responses_all_pairs(reco, gen)
+    np.testing.assert_allclose(responses, [0.1, -0.1, 0.1])
+    np.testing.assert_allclose(gen_eta, [0.0, 0.0, 1.0])
     assert kinematics.delta_r([0.0], [3.1], [0.0], [-3.1])[0, 0] == pytest.approx(2 * math.pi - 6.2)
 
 
@@ -181,6 +199,10 @@ def test_evaluate_writes_summary_table_and_plots(synthetic: Path, tmp_path: Path
     assert summary["jet_improvement_over_puppi"]["teacher"] > 0
     assert summary["met_improvement_over_puppi"]["puppi"] == 0.0
     assert summary["accuracy"]["teacher"] == 1.0
+    assert summary["accuracy_first_bin_ratio"]["teacher"] == 1.0
+    assert set(summary["accuracy_last_bin_ratio"]) == {"puppi", "teacher", "truth"}
+    assert summary["jet_pairs"]["truth"] >= summary["jets_matched"]["truth"]  # all pairs
+    assert "dR < 0.4" in summary["definitions"]["jet_resolution"]
     assert 0 < summary["accuracy"]["puppi"] < 1
     table = (out / "summary.md").read_text()
     assert "| teacher |" in table and "distillnet: no --distillnet model given" in table

@@ -27,11 +27,11 @@ from qdistill.data.detector import CALO_ETA_MAX
 from qdistill.data.layout import Event, EventFile
 from qdistill.errors import QdistillError
 from qdistill.features import ETA, PHI
-from qdistill.metrics import WEIGHT_BINS, accuracy_from_counts, weight_histogram
+from qdistill.metrics import WEIGHT_BINS, accuracy_from_counts, edge_bin_ratios, weight_histogram
 from qdistill.physics import jets as jetlib
 from qdistill.physics import plots
 from qdistill.physics import regions as eta_regions
-from qdistill.physics.met import check_weights, gen_met, met
+from qdistill.physics.met import GEN_MET_MIN_GEV, check_weights, gen_met, met
 from qdistill.physics.resolution import (
     DEFAULT_BOOTSTRAP_SEED,
     N_BOOTSTRAP,
@@ -85,6 +85,8 @@ class _Accumulator:
     n_pileup_sum: int = 0
     met_tracker: dict[str, list[float]] = field(default_factory=dict)
     jet_region: dict[str, list[int]] = field(default_factory=dict)
+    jet_resp_pt: dict[str, list[float]] = field(default_factory=dict)  # pT, one to one
+    jet_event_pt: dict[str, list[int]] = field(default_factory=dict)
     region_primary_pt: npt.NDArray[np.float64] = field(
         default_factory=lambda: np.zeros(len(eta_regions.ETA_REGIONS))
     )
@@ -101,6 +103,8 @@ class _Accumulator:
             self.pt_maps[name] = hist.Hist(*ETA_PHI_AXES)
             self.met_tracker[name] = []
             self.jet_region[name] = []
+            self.jet_resp_pt[name] = []
+            self.jet_event_pt[name] = []
             self.region_weighted_pt[name] = np.zeros(len(eta_regions.ETA_REGIONS))
 
     def add(self, event: Event, weights: Mapping[str, npt.NDArray[np.float64]]) -> None:
@@ -121,7 +125,7 @@ class _Accumulator:
         tracker = np.abs(eta) < eta_regions.TRACKER_MET_ETA_MAX
 
         met_gen = gen_met(event.gen_p4, event.gen_pdg_id)
-        if met_gen > 0:
+        if met_gen > GEN_MET_MIN_GEV:
             self.met_gen.append(met_gen)
             self.met_event.append(i)
         gen_jets = jetlib.gen_jets(event.gen_p4, event.gen_pdg_id)
@@ -134,15 +138,17 @@ class _Accumulator:
             self.region_weighted_pt[name] += np.bincount(
                 region[inside], weights=(w * pt)[inside], minlength=n_regions
             )
-            if met_gen > 0:
+            if met_gen > GEN_MET_MIN_GEV:
                 self.met[name].append(met(event.p4, w, name))
                 self.met_tracker[name].append(met(event.p4[tracker], w[tracker], name))
-            resp, gen_eta = jetlib.matched_responses(
-                jetlib.weighted_jets(event.p4, w, name), gen_jets
-            )
+            reco_jets = jetlib.weighted_jets(event.p4, w, name)
+            resp, gen_eta = jetlib.energy_responses_all_pairs(reco_jets, gen_jets)
             self.jet_resp[name].extend(resp.tolist())
             self.jet_event[name].extend([i] * len(resp))
             self.jet_region[name].extend(eta_regions.region_index(gen_eta).tolist())
+            resp_pt, _ = jetlib.matched_responses(reco_jets, gen_jets)
+            self.jet_resp_pt[name].extend(resp_pt.tolist())
+            self.jet_event_pt[name].extend([i] * len(resp_pt))
 
 
 def _finite(x: float) -> float | None:
@@ -299,19 +305,27 @@ def _summarise(
         for n in names
     }
     jet_resp = {n: Responses.from_lists(acc.jet_resp[n], acc.jet_event[n]) for n in names}
+    jet_pt = {n: Responses.from_lists(acc.jet_resp_pt[n], acc.jet_event_pt[n]) for n in names}
     # MET and jets use different resamples (seeds differ) so that their uncertainties are
     # independent estimates; each is paired across weightings.
     met_res = bootstrap_resolutions(met_resp, acc.n_events, n_resamples=n_bootstrap, seed=seed)
     jet_res = bootstrap_resolutions(jet_resp, acc.n_events, n_resamples=n_bootstrap, seed=seed + 1)
+    pt_res = bootstrap_resolutions(jet_pt, acc.n_events, n_resamples=n_bootstrap, seed=seed + 1)
     accuracy: dict[str, float | None] = {}
+    first_bin: dict[str, float | None] = {}
+    last_bin: dict[str, float | None] = {}
     if ACCURACY_REFERENCE in names:
         ref = acc.counts_pv[ACCURACY_REFERENCE] + acc.counts_pu[ACCURACY_REFERENCE]
         for n in names:
-            accuracy[n] = _finite(accuracy_from_counts(acc.counts_pv[n] + acc.counts_pu[n], ref))
+            counts = acc.counts_pv[n] + acc.counts_pu[n]
+            accuracy[n] = _finite(accuracy_from_counts(counts, ref))
+            first, last = edge_bin_ratios(counts, ref)
+            first_bin[n], last_bin[n] = _finite(first), _finite(last)
     warnings = []
     if not acc.met_gen:
         warnings.append(
-            "no event has generator neutrinos: the missing-pT resolution is undefined (null)"
+            f"no event has generator missing pT above {GEN_MET_MIN_GEV * 1e3:g} MeV: the "
+            "missing-pT resolution is undefined (null)"
         )
     if acc.n_gen_jets == 0:
         warnings.append(
@@ -339,11 +353,21 @@ def _summarise(
         "jet_response_median": _by_name(jet_res.median, names),
         **_tracker_met(acc, names, n_bootstrap, seed),
         "by_eta_region": _by_region(acc, names, n_bootstrap, seed),
-        "jets_matched": dict(jet_res.count),
+        "jet_pairs": dict(jet_res.count),
+        "jet_resolution_pt_one_to_one": _by_name(pt_res.resolution, names),
+        "jet_resolution_pt_one_to_one_uncertainty": _by_name(pt_res.uncertainty, names),
+        "jet_pt_one_to_one_improvement_over_puppi": _by_name(pt_res.improvement, names),
+        "jet_pt_one_to_one_improvement_over_puppi_uncertainty": _by_name(
+            pt_res.improvement_uncertainty, names
+        ),
+        "jet_pt_one_to_one_response_median": _by_name(pt_res.median, names),
+        "jets_matched": dict(pt_res.count),
         "jet_matching_efficiency": {
-            n: _finite(jet_res.count[n] / acc.n_gen_jets if acc.n_gen_jets else math.nan)
+            n: _finite(pt_res.count[n] / acc.n_gen_jets if acc.n_gen_jets else math.nan)
             for n in names
         },
+        "accuracy_first_bin_ratio": first_bin,
+        "accuracy_last_bin_ratio": last_bin,
         "accuracy": accuracy,
         "accuracy_reference": ACCURACY_REFERENCE if accuracy else None,
         "bootstrap": {"resamples": n_bootstrap, "seed": seed, "unit": "events"},
@@ -425,16 +449,35 @@ def _definitions() -> dict[str, str]:
         "response": "(X - X_gen) / X_gen",
         "resolution": "(q75 - q25) / 2 of the response",
         "improvement_over_puppi": "(res_puppi - res) / res_puppi",
-        "met_gen": "|sum pT| of the hard collision's neutrinos (|PDG id| 12, 14, 16)",
+        "met_gen": (
+            "|sum pT| of the hard collision's visible final-state particles (all but |PDG id| "
+            "12, 14, 16), as the reference code's Metcalc_gen"
+        ),
         "jets": (
-            f"anti-kt R = {jetlib.JET_R}, pT > {jetlib.JET_PT_MIN_GEV} GeV, candidates scaled "
-            f"by their weight; generator jets from the hard collision's visible particles; "
-            f"matched one to one by increasing dR < {jetlib.MATCH_DR_MAX}"
+            f"anti-kt R = {jetlib.JET_R}, pT > {jetlib.JET_PT_MIN_GEV} GeV for reconstructed and "
+            "generator jets, candidates scaled by their weight; generator jets from the hard "
+            "collision's visible particles"
+        ),
+        "jet_resolution": (
+            "the reference code's: energy response (E - E_gen) / E_gen of every jet pair with "
+            f"dR < {jetlib.REFERENCE_MATCH_DR_MAX} (a jet may be in several pairs)"
+        ),
+        "jet_resolution_pt_one_to_one": (
+            f"pT response of jets matched one to one by increasing dR < {jetlib.MATCH_DR_MAX}"
         ),
         "jet_matching_efficiency": (
-            f"matched jets / generator jets with |eta| < {CALO_ETA_MAX} (the calorimeters)"
+            f"jets matched one to one / generator jets with |eta| < {CALO_ETA_MAX}"
         ),
-        "accuracy": "histogram accuracy of the per-particle weights against the teacher's",
+        "accuracy_first_bin_ratio": (
+            "the reference code's: N / N_teacher in the first of 20 weight bins, [0, 0.05]"
+        ),
+        "accuracy_last_bin_ratio": (
+            "the reference code's: N / N_teacher in the last of 20 weight bins, [0.95, 1]"
+        ),
+        "accuracy": (
+            "mean over the 20 weight bins of min(N, N_teacher) / max(N, N_teacher) (the paper's "
+            "histogram accuracy as qdistill computes it)"
+        ),
         "met_resolution_tracker": (
             f"missing pT of the candidates with |eta| < {eta_regions.TRACKER_MET_ETA_MAX} only, "
             "against the same generator missing pT"
@@ -490,9 +533,13 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         f"{summary['bootstrap']['resamples']} resamples, seed {summary['bootstrap']['seed']}. "
         "Improvement = (σ_PUPPI − σ)/σ_PUPPI.",
         "",
+        "Jets: energy response of all pairs with ΔR < 0.4 (the reference code's); pT one to "
+        "one in the second column. Accuracy vs the teacher: first- and last-bin ratios (the "
+        "reference code's), then the bin average.",
+        "",
         "| weighting | MET resolution | MET vs PUPPI | jet resolution | jets vs PUPPI "
-        "| jets matched | accuracy vs teacher |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| jet pT, one to one | jets matched | accuracy: first, last bin; average |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for n in summary["weightings"]:
         eff = summary["jet_matching_efficiency"].get(n)
@@ -513,8 +560,15 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
                         summary["jet_improvement_over_puppi_uncertainty"].get(n),
                         percent=True,
                     ),
+                    _fmt(
+                        summary["jet_resolution_pt_one_to_one"][n],
+                        summary["jet_resolution_pt_one_to_one_uncertainty"][n],
+                    ),
                     f"{summary['jets_matched'][n]}" + (f" ({eff:.0%})" if eff is not None else ""),
-                    _fmt(summary["accuracy"].get(n), percent=True),
+                    "; ".join(
+                        _fmt(summary[k].get(n), percent=True)
+                        for k in ("accuracy_first_bin_ratio", "accuracy_last_bin_ratio", "accuracy")
+                    ),
                 ]
             )
             + " |"

@@ -5,9 +5,11 @@ per-particle weight (candidates of weight 0 are dropped: they would be zero-mome
 Generator jets are clustered the same way from the visible final-state particles of the hard
 collision (neutrinos removed; no pileup, no detector). Both keep jets with pT > 15 GeV.
 
-A generator jet and a reconstructed jet match when ΔR = √(Δη² + Δφ²) < 0.2, half the jet radius;
-pairs are taken in order of increasing ΔR and each jet is used at most once, so one
-reconstructed jet never answers for two generator jets.
+Two matchings. The reference DistillNet code's (jetclustering_helpers.py ``Jetmatching``): every
+pair of a reconstructed and a generator jet with ΔR = √(Δη² + Δφ²) < 0.4 counts, with the energy
+response (E − E_gen)/E_gen (:func:`energy_responses_all_pairs`). And one to one on pT: pairs with
+ΔR < 0.2, half the jet radius, taken in order of increasing ΔR, each jet used at most once, so
+one reconstructed jet never answers for two generator jets (:func:`matched_responses`).
 
 FastJet (Cacciari, Salam, Soyez, Eur. Phys. J. C72 (2012) 1896) is used through the classic
 ``fastjet.ClusterSequence`` on a list of ``fastjet.PseudoJet``. Its banner, which it prints on
@@ -32,6 +34,8 @@ from qdistill.physics.met import check_weights, invisible_mask
 JET_R: Final[float] = 0.4
 JET_PT_MIN_GEV: Final[float] = 15.0
 MATCH_DR_MAX: Final[float] = 0.2
+#: The reference code's matching distance (its ``dR = 0.4``, the jet radius).
+REFERENCE_MATCH_DR_MAX: Final[float] = JET_R
 
 # The classic (SWIG) class carries FastJet's static banner switch; None means "no stream".
 fastjet._swig.ClusterSequence.set_fastjet_banner_stream(None)
@@ -40,11 +44,13 @@ _JET_DEF: Final = fastjet.JetDefinition(fastjet.antikt_algorithm, JET_R)
 
 @dataclass(frozen=True)
 class Jets:
-    """Jets of one event, sorted by decreasing pT: ``pt`` GeV, ``eta``, ``phi`` rad, shapes (k,)."""
+    """Jets of one event, sorted by decreasing pT: ``pt`` GeV, ``eta``, ``phi`` rad, ``energy``
+    GeV, shapes (k,)."""
 
     pt: npt.NDArray[np.float64]
     eta: npt.NDArray[np.float64]
     phi: npt.NDArray[np.float64]
+    energy: npt.NDArray[np.float64]
 
     def __len__(self) -> int:
         return len(self.pt)
@@ -62,6 +68,7 @@ def cluster(p4: npt.ArrayLike, pt_min_gev: float = JET_PT_MIN_GEV) -> Jets:
         pt=np.array([j.pt() for j in jets], dtype=np.float64),
         eta=np.array([j.eta() for j in jets], dtype=np.float64),
         phi=np.array([j.phi_std() for j in jets], dtype=np.float64),
+        energy=np.array([j.e() for j in jets], dtype=np.float64),
     )
 
 
@@ -113,6 +120,18 @@ def match(
 def jet_response(reco: Jets, gen: Jets, dr_max: float = MATCH_DR_MAX) -> npt.NDArray[np.float64]:
     """Response (pT − pT,gen)/pT,gen of each matched jet, ordered like the generator jets, (k,)."""
     return matched_responses(reco, gen, dr_max)[0]
+
+
+def energy_responses_all_pairs(
+    reco: Jets, gen: Jets, dr_max: float = REFERENCE_MATCH_DR_MAX
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(E − E_gen)/E_gen of every (reco, gen) pair with ΔR < ``dr_max``, and the η of the pair's
+    generator jet, both (k,), reco-major order (the reference code's loops)."""
+    if len(reco) == 0 or len(gen) == 0:
+        empty = np.zeros(0)
+        return empty, empty
+    i_reco, i_gen = np.nonzero(delta_r(reco.eta, reco.phi, gen.eta, gen.phi) < dr_max)
+    return (reco.energy[i_reco] - gen.energy[i_gen]) / gen.energy[i_gen], gen.eta[i_gen]
 
 
 def matched_responses(

@@ -3,13 +3,16 @@
 Reconstructed: p⃗T,miss = −Σᵢ wᵢ p⃗T,ᵢ over the candidates of one event, each candidate's
 momentum scaled by its per-particle weight (PUPPI, teacher, student or truth fraction).
 
-Generator level: the vector sum of the transverse momenta of the neutrinos among the final-state
-particles of the hard collision (no pileup, no detector). With every final-state particle stored
-this equals −Σ p⃗T of the visible ones; summing the neutrinos is the same number without depending
-on how far in η the generator record goes.
+Generator level, as the reference DistillNet code (calc_met.py ``Metcalc_gen``): |Σ p⃗T| of the
+visible (non-neutrino) final-state particles of the hard collision (no pileup, no detector).
+With every final-state particle stored this equals the neutrinos' |Σ p⃗T|
+(:func:`neutrino_met`); on a record cut in η (the public files' ``data_gen``) it is what the
+detector could see.
 """
 
 from __future__ import annotations
+
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -58,16 +61,34 @@ def invisible_mask(gen_pdg_id: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     return np.isin(np.abs(np.asarray(gen_pdg_id)), NEUTRINOS)
 
 
-def gen_met(gen_p4: npt.ArrayLike, gen_pdg_id: npt.ArrayLike) -> float:
-    """Generator-level missing pT in GeV: |Σ p⃗T| of the hard collision's neutrinos.
+#: Events whose generator missing pT is below this have no missing-pT response: 1 MeV, far above
+#: the rounding of a sum of visible momenta that balance (an event without neutrinos).
+GEN_MET_MIN_GEV: Final[float] = 1e-3
 
-    ``gen_p4``: (m, 4) px, py, pz, E in GeV of the final-state particles of the hard collision;
-    ``gen_pdg_id``: (m,). An event without neutrinos has 0.
-    """
+
+def _gen_checked(
+    gen_p4: npt.ArrayLike, gen_pdg_id: npt.ArrayLike
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     p = np.asarray(gen_p4, dtype=np.float64)
     nu = invisible_mask(gen_pdg_id)
     if nu.shape != (len(p),):
         raise QdistillError(
             f"{len(p)} generator four-momenta but {nu.shape[0]} PDG ids; the event is malformed"
         )
+    return p, nu
+
+
+def gen_met(gen_p4: npt.ArrayLike, gen_pdg_id: npt.ArrayLike) -> float:
+    """Generator-level missing pT in GeV: |Σ p⃗T| of the visible final-state particles.
+
+    ``gen_p4``: (m, 4) px, py, pz, E in GeV of the final-state particles of the hard collision;
+    ``gen_pdg_id``: (m,). An event without generator particles has 0.
+    """
+    p, nu = _gen_checked(gen_p4, gen_pdg_id)
+    return float(np.hypot(*p[~nu, :2].sum(axis=0)))
+
+
+def neutrino_met(gen_p4: npt.ArrayLike, gen_pdg_id: npt.ArrayLike) -> float:
+    """|Σ p⃗T| of the hard collision's neutrinos in GeV (0 without neutrinos)."""
+    p, nu = _gen_checked(gen_p4, gen_pdg_id)
     return float(np.hypot(*p[nu, :2].sum(axis=0)))

@@ -87,7 +87,7 @@ def plot_responses(
     xlabel = (
         r"$(p_T^{miss} - p_{T,gen}^{miss})\,/\,p_{T,gen}^{miss}$"
         if observable == "met"
-        else r"$(p_T^{jet} - p_{T,gen}^{jet})\,/\,p_{T,gen}^{jet}$"
+        else r"$(E^{jet} - E_{gen}^{jet})\,/\,E_{gen}^{jet}$ (all pairs, $\Delta R < 0.4$)"
     )
     with matplotlib.style.context(mplhep.style.CMS):
         fig = Figure(figsize=(10, 8))
