@@ -18,6 +18,8 @@ from qdistill.data.generate import (
 from qdistill.data.generator import GenParticles
 from qdistill.data.info import data_info
 from qdistill.data.layout import EventFile
+from qdistill.data.puppi import neutral_pt_cut_gev
+from qdistill.metrics import roc_auc
 
 SEED = 11
 
@@ -97,6 +99,17 @@ def test_info_on_tiny_file(tiny: Path) -> None:
     assert info["max_particles_per_event"] == int(n.max())
     assert info["pv_fraction"] == pytest.approx((truth * energy).sum() / energy.sum(), rel=1e-6)
     assert info["puppi_auc_neutral"] is None or 0 <= info["puppi_auc_neutral"] <= 1
+    # the above-cut AUC is that of the neutrals above PUPPI's cut of their region and event
+    cut = []
+    with EventFile(tiny) as f:
+        for ev in f.iter_events():
+            neutral = ev.features[:, features.CHARGE] == 0
+            eta, pt = ev.features[neutral, features.ETA], features.pt_gev(ev.features[neutral])
+            keep = pt > neutral_pt_cut_gev(eta, ev.n_pileup + 1)
+            cut.append((ev.truth_fraction[neutral][keep], ev.features[neutral][keep]))
+    t = np.concatenate([c[0] for c in cut])
+    w = np.concatenate([c[1][:, features.PUPPI_WEIGHT] for c in cut])
+    assert info["puppi_auc_neutral_above_cut"] == pytest.approx(roc_auc(t, w))
 
 
 def test_pool_overlay_rotates_reflects_and_shifts() -> None:

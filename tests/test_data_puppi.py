@@ -11,6 +11,7 @@ from qdistill.data.puppi import (
     alpha,
     associate_to_pv,
     associate_to_pv_truth,
+    neutral_pt_cut_gev,
     puppi_weights,
 )
 
@@ -138,3 +139,9 @@ def test_median_leaves_out_empty_cones_and_negative_alpha_as_delphes() -> None:
     assert _median_rms(finite, np.zeros(0), False)[0] == 2.0
     assert _median_rms(np.array([-3.0, 1.0, 5.0]), np.zeros(0), False)[0] == 1.0
     assert _median_rms(np.full(3, -np.inf), np.zeros(0), False) is None
+
+
+def test_neutral_pt_cut_per_region_and_vertices() -> None:
+    # NPV = ⌊0.7 · 141⌋ = 98: barrel 0.2 + 0.006·98, endcap 0.2 + 0.013·98, forward 0.5 + 0.067·98
+    cut = neutral_pt_cut_gev(np.array([0.3, -2.0, 4.5]), np.array([141, 141, 141]))
+    np.testing.assert_allclose(cut, [0.788, 1.474, 7.066])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import os
 from typing import Any, Final
 
@@ -10,6 +12,7 @@ import numpy as np
 
 from qdistill import features
 from qdistill.data.layout import EventFile
+from qdistill.data.puppi import PuppiParameters, neutral_pt_cut_gev
 from qdistill.errors import QdistillError
 from qdistill.metrics import roc_auc
 
@@ -27,6 +30,7 @@ SUMMARY_KEYS: Final[tuple[str, ...]] = (
     "pv_fraction",
     "puppi_auc_neutral",
     "puppi_auc_neutral_pt_weighted",
+    "puppi_auc_neutral_above_cut",
     "has_soft_labels",
     "source_layout",
     "missing",
@@ -41,7 +45,9 @@ def data_info(path: str | os.PathLike[str]) -> dict[str, Any]:
     the primary collision), ``puppi_auc_neutral`` (ROC AUC of the PUPPI weight for neutral
     candidates, label truth_fraction > 0.5), the same with each candidate weighted by its pT
     (``puppi_auc_neutral_pt_weighted``: how well the neutral momentum is classified) and its
-    breakdown in neutral pT bins,
+    breakdown in neutral pT bins, and ``puppi_auc_neutral_above_cut``: the AUC over the neutrals
+    whose pT is above PUPPI's neutral cut of their region and event (the only ones PUPPI can
+    keep: :func:`qdistill.data.puppi.neutral_pt_cut_gev` with the file's PUPPI parameters),
     ``truth_available``, ``has_soft_labels``, ``source_layout`` and ``missing`` (what an importer
     did not find in its source), ``attrs``. Truth-based figures are None when the file
     carries no truth. Raises QdistillError on NaN or infinite features.
@@ -53,6 +59,9 @@ def data_info(path: str | os.PathLike[str]) -> dict[str, Any]:
         neutral_w: list[np.ndarray] = []
         neutral_t: list[np.ndarray] = []
         neutral_pt: list[np.ndarray] = []
+        neutral_cut: list[np.ndarray] = []
+        params = _puppi_parameters(events.attrs)
+        n_vertices = np.asarray(events.h5["events/n_pileup"][:], dtype=np.int64) + 1
         for start in range(0, events.n_particles, _BLOCK_ROWS):
             stop = min(start + _BLOCK_ROWS, events.n_particles)
             feats = events.particles("features", start, stop)
@@ -72,10 +81,17 @@ def data_info(path: str | os.PathLike[str]) -> dict[str, Any]:
             neutral_w.append(feats[neutral, features.PUPPI_WEIGHT])
             neutral_t.append(truth[neutral])
             neutral_pt.append(features.pt_gev(feats[neutral]))
-        auc = auc_pt_weighted = auc_by_pt = None
+            rows = start + np.flatnonzero(neutral)
+            event = np.searchsorted(events.offsets, rows, side="right") - 1
+            neutral_cut.append(
+                neutral_pt_cut_gev(feats[neutral, features.ETA], n_vertices[event], params)
+            )
+        auc = auc_pt_weighted = auc_by_pt = auc_above_cut = None
         if has_truth and neutral_w:
             w, t, pt = (np.concatenate(a) for a in (neutral_w, neutral_t, neutral_pt))
+            above = pt > np.concatenate(neutral_cut)
             auc = _finite_or_none(roc_auc(t, w))
+            auc_above_cut = _finite_or_none(roc_auc(t[above], w[above])) if above.any() else None
             auc_pt_weighted = _finite_or_none(roc_auc(t, w, sample_weight=pt))
             auc_by_pt = {
                 f"{lo:g}-{hi:g}": _finite_or_none(roc_auc(t[m], w[m]))
@@ -95,12 +111,23 @@ def data_info(path: str | os.PathLike[str]) -> dict[str, Any]:
             "puppi_auc_neutral": auc,
             "puppi_auc_neutral_pt_weighted": auc_pt_weighted,
             "puppi_auc_neutral_by_pt_gev": auc_by_pt,
+            "puppi_auc_neutral_above_cut": auc_above_cut,
             "has_soft_labels": events.has_soft_labels,
             # what an importer could not find in its source (e.g. no vertices in a Delphes file)
             "source_layout": attrs.get("source_layout", "qdistill"),
             "missing": list(attrs.get("missing", [])),
             "attrs": attrs,
         }
+
+
+def _puppi_parameters(attrs: dict[str, Any]) -> PuppiParameters:
+    """The PUPPI parameters a generated file records (the defaults for other files)."""
+    recorded = attrs.get("puppi_parameters")
+    if not isinstance(recorded, str | bytes):
+        return PuppiParameters()
+    known = {f.name for f in dataclasses.fields(PuppiParameters)}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(recorded).items()}
+    return PuppiParameters(**{k: v for k, v in values.items() if k in known})
 
 
 def _finite_or_none(x: float) -> float | None:

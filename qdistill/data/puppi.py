@@ -241,9 +241,22 @@ def puppi_weights(
             w = _chi2().cdf(x2, 1)
         w = np.where(w < params.min_weight, 0.0, w)
         cut = params.neutral_pt_min_gev[r] + params.neutral_pt_slope_gev[r] * npv
-        w = np.where(w * pt < cut, 0.0, w)
+        w = np.where(w * pt < cut, 0.0, w)  # neutral_pt_cut_gev, for one event
         weights = np.where(in_region, w, weights)
     return np.where(charged, pv.astype(np.float64), weights)
+
+
+def neutral_pt_cut_gev(
+    eta: F64, n_vertices: npt.ArrayLike, params: PuppiParameters = PuppiParameters()
+) -> F64:
+    """PUPPI's neutral cut in GeV of each candidate (n,): a neutral whose weighted pT is below it
+    gets weight 0. ``n_vertices`` (n,) or scalar: collisions of its event (NPV = ⌊0.7·that⌋)."""
+    abs_eta = np.abs(np.asarray(eta, dtype=np.float64))
+    region = np.searchsorted(params.region_eta_edges, abs_eta, side="right") - 1
+    npv = np.floor(params.vertex_reco_fraction * np.asarray(n_vertices) + 1e-9)
+    low = np.asarray(params.neutral_pt_min_gev)[region]
+    slope = np.asarray(params.neutral_pt_slope_gev)[region]
+    return low + slope * npv
 
 
 def _chi2() -> Any:
