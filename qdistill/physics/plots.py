@@ -16,9 +16,9 @@ through :func:`qdistill.atomic.atomic_path`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import hist
 import matplotlib
@@ -198,13 +198,16 @@ def plot_by_region(rows: list[Mapping[str, object]], out_dir: Path, *, rlabel: s
     Σ w·pT / Σ f·pT (bars, 1 = exactly the primary pT) and its jet resolution (markers with
     bootstrap errors, right axis)."""
     with matplotlib.style.context(mplhep.style.CMS):
-        fig = Figure(figsize=(6 * len(rows), 7))
+        fig = Figure(figsize=(7 * len(rows), 7))
         axes = np.atleast_1d(fig.subplots(1, len(rows), sharey=True))
+        top = max(
+            [1.0]
+            + [v for r in rows for v in r["weighted_over_primary_pt"].values() if v is not None]
+        )
         for ax, row in zip(axes, rows, strict=True):
             ratios = row["weighted_over_primary_pt"]
             res = row["jet_resolution"]
             err = row["jet_resolution_uncertainty"]
-            assert isinstance(ratios, dict) and isinstance(res, dict) and isinstance(err, dict)
             names = list(ratios)
             x = np.arange(len(names))
             colours = [_style(n)[1] for n in names]
@@ -212,7 +215,16 @@ def plot_by_region(rows: list[Mapping[str, object]], out_dir: Path, *, rlabel: s
             ax.bar(x, values, color=colours, alpha=0.6)
             ax.axhline(1.0, color="black", lw=1, ls="--")
             ax.set_xticks(x, [_style(n)[0] for n in names], rotation=60, ha="right")
-            ax.set_title(f"{row['eta_min']:g} < |η| < {row['eta_max']:g}", fontsize="small")
+            ax.text(
+                0.5,
+                0.95,
+                f"{row['eta_min']:g} < |η| < {row['eta_max']:g}",
+                transform=ax.transAxes,
+                ha="center",
+                va="top",
+                fontsize="small",
+            )
+            ax.set_ylim(0, 1.35 * top)
             twin = ax.twinx()
             for k, n in enumerate(names):
                 if res.get(n) is not None:
@@ -223,5 +235,6 @@ def plot_by_region(rows: list[Mapping[str, object]], out_dir: Path, *, rlabel: s
             else:
                 twin.set_yticklabels([])
         axes[0].set_ylabel(r"$\sum w\,p_T \;/\; \sum f_{PV}\,p_T$ (bars)")
-        label_axes(axes[0], rlabel, fontsize="small")
+        label_axes(axes[0], "", fontsize="x-small")
+        axes[-1].set_title(rlabel, fontsize="x-small", loc="right")
         return save_figure(fig, out_dir, "by_eta_region")
