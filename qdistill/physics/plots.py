@@ -193,7 +193,7 @@ def plot_pt_ratio_maps(
         return save_figure(fig, out_dir, "pt_ratio_eta_phi")
 
 
-def plot_by_region(rows: list[Mapping[str, object]], out_dir: Path, *, rlabel: str) -> list[Path]:
+def plot_by_region(rows: Sequence[Mapping[str, Any]], out_dir: Path, *, rlabel: str) -> list[Path]:
     """One panel per |η| region (``summary["by_eta_region"]``): each weighting's
     Σ w·pT / Σ f·pT (bars, 1 = exactly the primary pT) and its jet resolution (markers with
     bootstrap errors, right axis)."""
