@@ -40,6 +40,11 @@ GEN_FIELDS: Final[dict[str, tuple[str, tuple[int, ...]]]] = {
     "p4": ("f4", (4,)),  # px, py, pz, E in GeV, final-state particles of the hard collision
     "pdg_id": ("i4", ()),
 }
+#: Optional: the event's candidates reconstructed without pileup (px, py, pz, E in GeV), kept by
+#: importers whose source has them (the public DistillNet layout's ``data_nopu``); a list of its
+#: own, not aligned with ``/particles``. Event ``i`` is ``/nopu/p4`` rows by ``/events/n_nopu``.
+NOPU_P4: Final[str] = "nopu/p4"
+NOPU_COUNTS: Final[str] = "events/n_nopu"
 EVENT_FIELDS: Final[dict[str, tuple[str, tuple[int, ...]]]] = {
     "n_particles": ("i8", ()),
     "n_gen": ("i8", ()),
@@ -55,7 +60,8 @@ class Event:
     """One event: reconstructed candidates with their features and truth, and generator particles.
 
     Shapes: ``features`` (n, 16), ``p4`` (n, 4) GeV, ``truth_fraction`` (n,), ``gen_p4`` (m, 4) GeV,
-    ``gen_pdg_id`` (m,), ``soft_label`` (n,) or None.
+    ``gen_pdg_id`` (m,), ``soft_label`` (n,) or None, ``nopu_p4`` (k, 4) GeV or None (the event
+    reconstructed without pileup, where the source has it).
     """
 
     features: npt.NDArray[np.float32]
@@ -66,6 +72,7 @@ class Event:
     n_pileup: int = 0
     pv_z_mm: float = 0.0
     soft_label: npt.NDArray[np.float32] | None = None
+    nopu_p4: npt.NDArray[np.float32] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.features)
@@ -77,6 +84,8 @@ class Event:
             raise ValueError("p4 and truth_fraction must have one row per candidate")
         if self.gen_p4.shape != (len(self.gen_pdg_id), 4):
             raise ValueError("gen_p4 and gen_pdg_id must have one row per generator particle")
+        if self.nopu_p4 is not None and (self.nopu_p4.ndim != 2 or self.nopu_p4.shape[1] != 4):
+            raise ValueError(f"nopu_p4 must have shape (k, 4), got {self.nopu_p4.shape}")
 
     @property
     def n_particles(self) -> int:
@@ -127,6 +136,7 @@ class EventWriter:
             for name, (dtype, shape) in fields.items():
                 _create(group, name, dtype, shape, rows)
         self._with_soft_labels: bool | None = None
+        self._with_nopu: bool | None = None
 
     def write(self, events: Sequence[Event]) -> None:
         """Append a batch of events (concatenated once per batch, so memory is one batch)."""
@@ -141,6 +151,14 @@ class EventWriter:
             self._with_soft_labels = has_labels.pop()
             if self._with_soft_labels:
                 _create(self._file["particles"], "soft_label", "f4", (), _CHUNK_ROWS)
+        has_nopu = {e.nopu_p4 is not None for e in events}
+        if len(has_nopu) > 1 or (self._with_nopu is not None and has_nopu != {self._with_nopu}):
+            raise ValueError("either every event carries a no-pileup reconstruction or none does")
+        if self._with_nopu is None:
+            self._with_nopu = has_nopu.pop()
+            if self._with_nopu:
+                _create(self._file.create_group("nopu"), "p4", "f4", (4,), _CHUNK_ROWS)
+                _create(self._file["events"], "n_nopu", "i8", (), _EVENT_CHUNK_ROWS)
         root = self._file
         _append(root["particles/features"], np.concatenate([e.features for e in events]))
         _append(root["particles/p4"], np.concatenate([e.p4 for e in events]))
@@ -156,6 +174,10 @@ class EventWriter:
         _append(root["events/n_gen"], np.array([len(e.gen_pdg_id) for e in events]))
         _append(root["events/n_pileup"], np.array([e.n_pileup for e in events]))
         _append(root["events/pv_z_mm"], np.array([e.pv_z_mm for e in events]))
+        if self._with_nopu:
+            nopu = [e.nopu_p4 for e in events if e.nopu_p4 is not None]
+            _append(root[NOPU_P4], np.concatenate(nopu))
+            _append(root[NOPU_COUNTS], np.array([len(p) for p in nopu]))
 
     def set_attrs(self, attrs: dict[str, Any]) -> None:
         """File attributes known only at the end, e.g. an importer's counts of dropped entries."""
@@ -184,6 +206,7 @@ class EventFile:
     _file: h5py.File = field(init=False, repr=False)
     offsets: npt.NDArray[np.int64] = field(init=False, repr=False)
     gen_offsets: npt.NDArray[np.int64] = field(init=False, repr=False)
+    nopu_offsets: npt.NDArray[np.int64] | None = field(init=False, repr=False)
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -213,6 +236,10 @@ class EventFile:
         self.offsets = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
         g = self._file["events/n_gen"][:]
         self.gen_offsets = np.concatenate([[0], np.cumsum(g)]).astype(np.int64)
+        self.nopu_offsets = None
+        if NOPU_COUNTS in self._file:
+            k = self._file[NOPU_COUNTS][:]
+            self.nopu_offsets = np.concatenate([[0], np.cumsum(k)]).astype(np.int64)
 
     @property
     def h5(self) -> h5py.File:
@@ -236,6 +263,11 @@ class EventFile:
         """False when ``/particles/truth_fraction`` holds no truth (-1, e.g. imported DistillNet
         files, attribute ``truth_available = false``); readers must not use it then."""
         return bool(self._file.attrs.get("truth_available", True))
+
+    @property
+    def has_nopu(self) -> bool:
+        """True when the file carries each event reconstructed without pileup (``/nopu``)."""
+        return self.nopu_offsets is not None
 
     @property
     def has_soft_labels(self) -> bool:
@@ -275,9 +307,18 @@ class EventFile:
             gpdg = f["gen/pdg_id"][g0:g1]
             npu = n_pileup[b0:b1]
             pvz = pv_z[b0:b1]
+            nopu, n0 = None, 0
+            if self.nopu_offsets is not None:
+                n0 = int(self.nopu_offsets[b0])
+                nopu = f[NOPU_P4][n0 : int(self.nopu_offsets[b1])]
             for k, i in enumerate(range(b0, b1)):
                 a, b = int(self.offsets[i]) - p0, int(self.offsets[i + 1]) - p0
                 c, d = int(self.gen_offsets[i]) - g0, int(self.gen_offsets[i + 1]) - g0
+                nopu_p4 = None
+                if nopu is not None and self.nopu_offsets is not None:
+                    nopu_p4 = nopu[
+                        int(self.nopu_offsets[i]) - n0 : int(self.nopu_offsets[i + 1]) - n0
+                    ]
                 yield Event(
                     features=feats[a:b],
                     p4=p4[a:b],
@@ -287,6 +328,7 @@ class EventFile:
                     n_pileup=int(npu[k]),
                     pv_z_mm=float(pvz[k]),
                     soft_label=None if labels is None else labels[a:b],
+                    nopu_p4=nopu_p4,
                 )
 
     def close(self) -> None:

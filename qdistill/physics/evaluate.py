@@ -27,6 +27,7 @@ from qdistill.data.detector import CALO_ETA_MAX
 from qdistill.data.layout import Event, EventFile
 from qdistill.errors import QdistillError
 from qdistill.features import ETA, PHI
+from qdistill.kinematics import pt_eta_phi
 from qdistill.metrics import WEIGHT_BINS, accuracy_from_counts, edge_bin_ratios, weight_histogram
 from qdistill.physics import jets as jetlib
 from qdistill.physics import plots
@@ -71,6 +72,9 @@ class _Accumulator:
     """Everything kept while streaming through the events."""
 
     names: Sequence[str]
+    #: what the weighted pT is compared with: "truth_fraction" (f·pT of each candidate), "nopu"
+    #: (the event reconstructed without pileup, imported DistillNet files) or None
+    primary_reference: str | None = "truth_fraction"
     n_events: int = 0
     met_gen: list[float] = field(default_factory=list)
     met: dict[str, list[float]] = field(default_factory=dict)
@@ -115,13 +119,19 @@ class _Accumulator:
         eta = event.features[:, ETA]
         phi = event.features[:, PHI]
         is_pv = event.truth_fraction > PV_TRUTH_THRESHOLD
-        self.primary_pt.fill(eta, phi, weight=event.truth_fraction * pt)
         region = eta_regions.region_index(eta)
         n_regions = len(eta_regions.ETA_REGIONS)
         inside = region >= 0
-        self.region_primary_pt += np.bincount(
-            region[inside], weights=(event.truth_fraction * pt)[inside], minlength=n_regions
-        )
+        reference = self._primary(event, pt, eta, phi)
+        if reference is not None:
+            ref_pt, ref_eta, ref_phi = reference
+            self.primary_pt.fill(ref_eta, ref_phi, weight=ref_pt)
+            ref_region = eta_regions.region_index(ref_eta)
+            self.region_primary_pt += np.bincount(
+                ref_region[ref_region >= 0],
+                weights=ref_pt[ref_region >= 0],
+                minlength=n_regions,
+            )
         tracker = np.abs(eta) < eta_regions.TRACKER_MET_ETA_MAX
 
         met_gen = gen_met(event.gen_p4, event.gen_pdg_id)
@@ -149,6 +159,29 @@ class _Accumulator:
             resp_pt, _ = jetlib.matched_responses(reco_jets, gen_jets)
             self.jet_resp_pt[name].extend(resp_pt.tolist())
             self.jet_event_pt[name].extend([i] * len(resp_pt))
+
+    def _primary(
+        self,
+        event: Event,
+        pt: npt.NDArray[np.float64],
+        eta: npt.NDArray[np.floating],
+        phi: npt.NDArray[np.floating],
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+        """pT (GeV), η, φ of the primary collision's share of the event, per the reference."""
+        if self.primary_reference == "truth_fraction":
+            return event.truth_fraction * pt, np.asarray(eta, np.float64), np.asarray(phi)
+        if self.primary_reference == "nopu" and event.nopu_p4 is not None:
+            ref_pt, ref_eta, ref_phi = pt_eta_phi(event.nopu_p4.astype(np.float64))
+            return ref_pt, ref_eta, ref_phi
+        return None
+
+
+def _primary_reference(events: EventFile) -> str | None:
+    """ "truth_fraction" where the file has truth, else "nopu" where it has the event without
+    pileup (the reference code's η–φ maps), else None (no weighted/primary pT ratios)."""
+    if events.truth_available:
+        return "truth_fraction"
+    return "nopu" if events.has_nopu else None
 
 
 def _finite(x: float) -> float | None:
@@ -212,6 +245,7 @@ def evaluate(
             raise QdistillError(f"{data_path}: has no events to evaluate")
         chosen, skipped = build_weightings(
             has_soft_labels=events.has_soft_labels,
+            has_truth=events.truth_available,
             teacher_dir=teacher_dir,
             distillnet_dir=distillnet_dir,
             qdistillnet_dir=qdistillnet_dir,
@@ -247,7 +281,7 @@ def _accumulate(
 ) -> _Accumulator:
     """Weigh the first ``total`` events block by block with every weighting; the sums."""
     names = list(chosen)
-    acc = _Accumulator(names)
+    acc = _Accumulator(names, primary_reference=_primary_reference(events))
     if progress is not None:
         progress(0, total)
     for block in _iter_blocks(events, total):
@@ -339,6 +373,7 @@ def _summarise(
         "gen_jets": acc.n_gen_jets,
         "gen_jet_eta_max": CALO_ETA_MAX,
         "weightings": list(names),
+        "primary_reference": acc.primary_reference,
         "skipped": {n: skipped[n] for n in WEIGHTING_NAMES if n in skipped},
         "warnings": warnings,
         "met_resolution": _by_name(met_res.resolution, names),
@@ -483,8 +518,11 @@ def _definitions() -> dict[str, str]:
             "against the same generator missing pT"
         ),
         "by_eta_region": (
-            "weighted_over_primary_pt: sum w pT / sum f pT of the region's candidates (f: truth "
-            "fraction); jets: those whose generator jet lies in the region"
+            "weighted_over_primary_pt: sum w pT of the region's candidates / the primary "
+            "collision's pT in it: sum f pT (f: truth fraction; primary_reference "
+            "'truth_fraction') or the pT of the event reconstructed without pileup "
+            "('nopu', the public DistillNet files' data_nopu); jets: those whose generator jet "
+            "lies in the region"
         ),
         "unphysical": (
             f"median MET response < {MET_RESPONSE_MEDIAN_MIN}, or jet matching efficiency < "
@@ -505,10 +543,29 @@ def _plot(acc: _Accumulator, summary: Mapping[str, Any], out: Path, rlabel: str)
         *plots.plot_responses(met_resp, met_sigma, out, observable="met", rlabel=rlabel),
         *plots.plot_responses(jet_resp, jet_sigma, out, observable="jet", rlabel=rlabel),
         *plots.plot_by_region(summary["by_eta_region"], out, rlabel=rlabel),
-        *plots.plot_weight_distributions(
-            acc.counts_pv, acc.counts_pu, WEIGHT_BINS, out, rlabel=rlabel
+        # without truth every candidate would fall in "pileup": no split by origin to draw
+        *(
+            plots.plot_weight_distributions(
+                acc.counts_pv, acc.counts_pu, WEIGHT_BINS, out, rlabel=rlabel
+            )
+            if acc.primary_reference == "truth_fraction"
+            else []
         ),
-        *plots.plot_pt_ratio_maps(acc.pt_maps, acc.primary_pt, out, rlabel=rlabel),
+        *(
+            plots.plot_pt_ratio_maps(
+                acc.pt_maps,
+                acc.primary_pt,
+                out,
+                rlabel=rlabel,
+                **(
+                    {"denominator_label": r"\sum p_T^{\mathrm{no\ PU}}"}
+                    if acc.primary_reference == "nopu"
+                    else {}
+                ),
+            )
+            if acc.primary_reference is not None
+            else []
+        ),
     ]
 
 

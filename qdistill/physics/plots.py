@@ -156,9 +156,12 @@ def plot_pt_ratio_maps(
     out_dir: Path,
     *,
     rlabel: str,
+    denominator_label: str = r"\sum f_{PV}\,p_T",
 ) -> list[Path]:
-    """η–φ maps of Σ w·pT / Σ f·pT per cell (f: truth fraction, the primary collision's share),
-    one panel a weighting; 1 means the weighting removes exactly the pileup in that cell."""
+    """η–φ maps of Σ w·pT / Σ f·pT per cell (f: truth fraction, the primary collision's share;
+    or, with ``denominator_label``, another measure of the primary collision's pT, such as the
+    event reconstructed without pileup), one panel a weighting; 1 means the weighting removes
+    exactly the pileup in that cell."""
     names = list(weighted_pt)
     ncol = min(3, len(names))
     nrow = math.ceil(len(names) / ncol)
@@ -174,7 +177,7 @@ def plot_pt_ratio_maps(
             eta_edges = primary_pt.axes[0].edges
             phi_edges = primary_pt.axes[1].edges
             mesh = ax.pcolormesh(eta_edges, phi_edges, ratio.T, cmap=cmap, vmin=0, vmax=2)
-            fig.colorbar(mesh, ax=ax, label=r"$\sum w\,p_T \;/\; \sum f_{PV}\,p_T$")
+            fig.colorbar(mesh, ax=ax, label=rf"$\sum w\,p_T \;/\; {denominator_label}$")
             ax.set_xlabel(r"$\eta$")
             ax.set_ylabel(r"$\phi$ [rad]")
             ax.text(

@@ -162,6 +162,7 @@ def firmware(project_dir: PathLike, engine: str = DEFAULT_FIRMWARE_ENGINE) -> We
 def build_weightings(
     *,
     has_soft_labels: bool,
+    has_truth: bool = True,
     teacher_dir: PathLike | None = None,
     distillnet_dir: PathLike | None = None,
     qdistillnet_dir: PathLike | None = None,
@@ -169,7 +170,8 @@ def build_weightings(
     firmware_engine: str = DEFAULT_FIRMWARE_ENGINE,
 ) -> tuple[dict[str, Weighting], dict[str, str]]:
     """The weightings that can be computed, in :data:`WEIGHTING_NAMES` order, and for each one
-    left out the reason. Soft labels stored in the file take precedence over ``teacher_dir``."""
+    left out the reason. Soft labels stored in the file take precedence over ``teacher_dir``;
+    ``truth`` needs a file with per-candidate truth (``has_truth``)."""
     chosen: dict[str, Weighting] = {"puppi": puppi}
     skipped: dict[str, str] = {}
     if has_soft_labels:
@@ -190,5 +192,10 @@ def build_weightings(
         chosen[FIRMWARE_WEIGHTING] = firmware(project_dir, firmware_engine)
     else:
         skipped[FIRMWARE_WEIGHTING] = "no --project firmware project given"
-    chosen["truth"] = truth
+    if has_truth:
+        chosen["truth"] = truth
+    else:
+        skipped["truth"] = (
+            "the file carries no per-candidate truth (e.g. an imported DistillNet file)"
+        )
     return chosen, skipped
