@@ -270,6 +270,16 @@ def test_cli_train_and_label_and_errors(toy_files: tuple[Path, Path], tmp_path: 
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["n_training_events"] == 8  # 10 events, 20 % held out
     assert (out / "model.keras").is_file()
+    # two files joined: all 10 of the first, 5 of the second (--max-events 15), 3 held out
+    both = ["--data", str(toy_files[1]), "--data", str(toy_files[0]), "--max-events", "15"]
+    res = runner.invoke(
+        app, ["teacher", "train", *both, "-o", str(out), "--epochs", "1", "--hidden", "8",
+              "--k", "4", "--json"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["n_training_events"] == 12
+    config = json.loads((out / "teacher.json").read_text())
+    assert config["training"]["data"] == [str(toy_files[1]), str(toy_files[0])]
 
     no_model = ["teacher", "label", str(tmp_path), "--data", str(toy_files[1])]
     not_teacher = runner.invoke(app, no_model)

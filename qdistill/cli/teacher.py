@@ -25,7 +25,12 @@ ThreadsOption = Annotated[int, typer.Option(help="TensorFlow threads (1: times a
 @app.command("train")
 def train(
     data: Annotated[
-        Path, typer.Option("--data", help="Training event file (W+jets), from `qdistill data`.")
+        list[Path],
+        typer.Option(
+            "--data",
+            help="Training event file (W+jets), from `qdistill data`; repeat it to train on "
+            "several files joined (e.g. --data wjets.h5 --data ttbar_train.h5).",
+        ),
     ],
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Teacher directory to write (replaced whole).")
@@ -79,7 +84,7 @@ def train(
         float, typer.Option(help="Fraction of training events held out without --validation-data.")
     ] = DEFAULT_VALIDATION_FRACTION,
     max_events: Annotated[
-        int | None, typer.Option(help="Use at most this many events of --data.")
+        int | None, typer.Option(help="Use at most this many events of --data (all files).")
     ] = None,
     max_validation_events: Annotated[
         int | None, typer.Option(help="Use at most this many held-out events for metrics.")

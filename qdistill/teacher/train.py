@@ -78,6 +78,30 @@ def _read(path: Path, max_events: int | None) -> tuple[_Sample, tuple[str, ...]]
     return sample, names
 
 
+def _read_training(
+    paths: Sequence[Path], max_events: int | None
+) -> tuple[_Sample, tuple[str, ...]]:
+    """The events of every file in ``paths``, in order (at most ``max_events`` in all)."""
+    sample, names = _Sample([], [], []), None
+    for path in paths:
+        left = None if max_events is None else max_events - len(sample.features)
+        if left is not None and left <= 0:
+            break
+        part, part_names = _read(path, left)
+        if names is not None and part_names != names:
+            raise QdistillError(
+                f"{path}: feature list differs from {paths[0]}'s; use files of one layout"
+            )
+        names = part_names
+        sample = _Sample(
+            sample.features + part.features,
+            sample.truth + part.truth,
+            sample.n_pileup + part.n_pileup,
+        )
+    assert names is not None
+    return sample, names
+
+
 @dataclass
 class _Split:
     train: _Sample
@@ -98,7 +122,7 @@ class _Network:
 
 
 def train_teacher(
-    data: str | os.PathLike[str],
+    data: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     output_dir: str | os.PathLike[str],
     hyper: TeacherHyperparameters | None = None,
     validation_data: str | os.PathLike[str] | None = None,
@@ -108,7 +132,8 @@ def train_teacher(
     threads: int = 1,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Train on ``data``, write ``output_dir`` atomically, return the content of metrics.json.
+    """Train on ``data`` (one event file or several, e.g. W+jets and tt̄, whose events are
+    joined), write ``output_dir`` atomically, return the content of metrics.json.
 
     Held-out metrics use ``validation_data`` when given (e.g. the tt̄ file), otherwise the last
     ``validation_fraction`` of a seeded shuffle of the training events. ``threads`` is the
@@ -121,12 +146,15 @@ def train_teacher(
     hyper.check()
     if validation_data is None and not 0.0 < validation_fraction < 1.0:
         raise QdistillError("--validation-fraction must be between 0 and 1")
+    paths = [Path(data)] if isinstance(data, str | os.PathLike) else [Path(p) for p in data]
+    if not paths:
+        raise QdistillError("--data: give at least one training event file")
     tf = import_tensorflow(threads)
     from qdistill.teacher.evaluate import evaluate
     from qdistill.teacher.model import keras
 
     split = _split(
-        Path(data),
+        paths,
         validation_data,
         hyper.seed,
         validation_fraction,
@@ -145,7 +173,7 @@ def train_teacher(
     )
     history = _fit(net, split, hyper, console, progress)
     config = _teacher_config(
-        net, split, hyper, Path(data), time.perf_counter() - t_start, threads, history
+        net, split, hyper, paths, time.perf_counter() - t_start, threads, history
     )
     teacher = Teacher(directory=Path(output_dir), model=net.model, config=config)
     val = split.held_out
@@ -166,7 +194,7 @@ def train_teacher(
 
 
 def _split(
-    data: Path,
+    data: Sequence[Path],
     validation_data: str | os.PathLike[str] | None,
     seed: int,
     validation_fraction: float,
@@ -174,23 +202,24 @@ def _split(
     max_validation_events: int | None,
 ) -> _Split:
     """The training events and the held-out ones (another file, or a seeded share of ``data``)."""
-    sample, names = _read(data, max_events)
+    sample, names = _read_training(data, max_events)
+    source = ", ".join(str(p) for p in data)
     if validation_data is not None:
         val, val_names = _read(Path(validation_data), max_validation_events)
         if val_names != names:
             raise QdistillError(
-                f"{validation_data}: feature list differs from {data}'s; use files of one layout"
+                f"{validation_data}: feature list differs from {data[0]}'s; use files of one layout"
             )
         return _Split(sample, val, names, str(validation_data))
     if len(sample.features) < 2:
-        raise QdistillError(f"{data}: needs at least 2 events to hold some out for metrics")
+        raise QdistillError(f"{source}: needs at least 2 events to hold some out for metrics")
     order = np.random.default_rng(seed).permutation(len(sample.features))
     n_val = min(len(order) - 1, max(1, round(validation_fraction * len(order))))
     train, val = sample.take(order[n_val:]), sample.take(order[:n_val])
     if max_validation_events is not None:
         val = val.take(range(min(max_validation_events, len(val.features))))
     return _Split(
-        train, val, names, f"{data} (held out {len(val.features)} of {len(order)} events)"
+        train, val, names, f"{source} (held out {len(val.features)} of {len(order)} events)"
     )
 
 
@@ -315,7 +344,7 @@ def _teacher_config(
     net: _Network,
     split: _Split,
     hyper: TeacherHyperparameters,
-    data: Path,
+    data: Sequence[Path],
     training_seconds: float,
     threads: int,
     history: list[dict[str, float]],
@@ -337,7 +366,7 @@ def _teacher_config(
             },
             "n_parameters": _n_parameters(net),
             "training": {
-                "data": str(data),
+                "data": [str(p) for p in data],
                 "n_events": len(split.train.features),
                 "n_candidates": split.train.n_candidates,
                 "seconds": training_seconds,
