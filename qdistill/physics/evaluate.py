@@ -345,27 +345,8 @@ def _summarise(
     met_res = bootstrap_resolutions(met_resp, acc.n_events, n_resamples=n_bootstrap, seed=seed)
     jet_res = bootstrap_resolutions(jet_resp, acc.n_events, n_resamples=n_bootstrap, seed=seed + 1)
     pt_res = bootstrap_resolutions(jet_pt, acc.n_events, n_resamples=n_bootstrap, seed=seed + 1)
-    accuracy: dict[str, float | None] = {}
-    first_bin: dict[str, float | None] = {}
-    last_bin: dict[str, float | None] = {}
-    if ACCURACY_REFERENCE in names:
-        ref = acc.counts_pv[ACCURACY_REFERENCE] + acc.counts_pu[ACCURACY_REFERENCE]
-        for n in names:
-            counts = acc.counts_pv[n] + acc.counts_pu[n]
-            accuracy[n] = _finite(accuracy_from_counts(counts, ref))
-            first, last = edge_bin_ratios(counts, ref)
-            first_bin[n], last_bin[n] = _finite(first), _finite(last)
-    warnings = []
-    if not acc.met_gen:
-        warnings.append(
-            f"no event has generator missing pT above {GEN_MET_MIN_GEV * 1e3:g} MeV: the "
-            "missing-pT resolution is undefined (null)"
-        )
-    if acc.n_gen_jets == 0:
-        warnings.append(
-            "no event has a generator jet (the file may hold no generator particles): the jet "
-            "resolution is undefined (null)"
-        )
+    accuracy, first_bin, last_bin = _accuracies(acc, names)
+    warnings = _gen_warnings(acc)
     summary = {
         "data": str(data_path),
         "events": acc.n_events,
@@ -413,6 +394,39 @@ def _summarise(
         f"{n} loses the event ({why})" for n, why in summary["unphysical"].items()
     )
     return summary
+
+
+def _accuracies(
+    acc: _Accumulator, names: Sequence[str]
+) -> tuple[dict[str, float | None], dict[str, float | None], dict[str, float | None]]:
+    """Against the teacher's weight histogram: the bin average, first- and last-bin ratios."""
+    accuracy: dict[str, float | None] = {}
+    first_bin: dict[str, float | None] = {}
+    last_bin: dict[str, float | None] = {}
+    if ACCURACY_REFERENCE in names:
+        ref = acc.counts_pv[ACCURACY_REFERENCE] + acc.counts_pu[ACCURACY_REFERENCE]
+        for n in names:
+            counts = acc.counts_pv[n] + acc.counts_pu[n]
+            accuracy[n] = _finite(accuracy_from_counts(counts, ref))
+            first, last = edge_bin_ratios(counts, ref)
+            first_bin[n], last_bin[n] = _finite(first), _finite(last)
+    return accuracy, first_bin, last_bin
+
+
+def _gen_warnings(acc: _Accumulator) -> list[str]:
+    """Why a resolution is null: no generator MET or no generator jet in the file."""
+    warnings = []
+    if not acc.met_gen:
+        warnings.append(
+            f"no event has generator missing pT above {GEN_MET_MIN_GEV * 1e3:g} MeV: the "
+            "missing-pT resolution is undefined (null)"
+        )
+    if acc.n_gen_jets == 0:
+        warnings.append(
+            "no event has a generator jet (the file may hold no generator particles): the jet "
+            "resolution is undefined (null)"
+        )
+    return warnings
 
 
 def _tracker_met(
@@ -579,6 +593,38 @@ def _fmt(value: float | None, unc: float | None = None, percent: bool = False) -
     return text + unit
 
 
+def _region_markdown(summary: Mapping[str, Any]) -> list[str]:
+    """The tracker-only MET line and the per-|η|-region table of :func:`summary_markdown`."""
+    names = summary["weightings"]
+    denominator = {"truth_fraction": "Σ f·pT", "nopu": "Σ pT of the event without pileup"}.get(
+        summary.get("primary_reference") or "", "(no primary-collision reference)"
+    )
+    tracker, tracker_unc = (
+        summary["met_resolution_tracker"],
+        summary["met_resolution_tracker_uncertainty"],
+    )
+    lines = [
+        "",
+        f"Tracker-only missing pT resolution (|η| < {eta_regions.TRACKER_MET_ETA_MAX}): "
+        + ", ".join(f"{n} {_fmt(tracker[n], tracker_unc[n])}" for n in names)
+        + ".",
+        "",
+        f"Per |η| region: Σ w·pT of the candidates / {denominator}, then the jet resolution of "
+        "the jets whose generator jet lies in the region.",
+        "",
+        "| region | " + " | ".join(names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
+    for row in summary["by_eta_region"]:
+        cells = [
+            f"{_fmt(row['weighted_over_primary_pt'][n])}; "
+            f"{_fmt(row['jet_resolution'][n], row['jet_resolution_uncertainty'][n])}"
+            for n in names
+        ]
+        lines.append(f"| {row['eta_min']:g}–{row['eta_max']:g} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def summary_markdown(summary: Mapping[str, Any]) -> str:
     """The summary as a markdown table, one row a weighting."""
     lines = [
@@ -630,30 +676,7 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
             )
             + " |"
         )
-    names = summary["weightings"]
-    tracker, tracker_unc = (
-        summary["met_resolution_tracker"],
-        summary["met_resolution_tracker_uncertainty"],
-    )
-    lines += [
-        "",
-        f"Tracker-only missing pT resolution (|η| < {eta_regions.TRACKER_MET_ETA_MAX}): "
-        + ", ".join(f"{n} {_fmt(tracker[n], tracker_unc[n])}" for n in names)
-        + ".",
-        "",
-        "Per |η| region: Σ w·pT / Σ f·pT of the candidates, then the jet resolution of the jets "
-        "whose generator jet lies in the region.",
-        "",
-        "| region | " + " | ".join(names) + " |",
-        "| --- |" + " --- |" * len(names),
-    ]
-    for row in summary["by_eta_region"]:
-        cells = [
-            f"{_fmt(row['weighted_over_primary_pt'][n])}; "
-            f"{_fmt(row['jet_resolution'][n], row['jet_resolution_uncertainty'][n])}"
-            for n in names
-        ]
-        lines.append(f"| {row['eta_min']:g}–{row['eta_max']:g} | " + " | ".join(cells) + " |")
+    lines += _region_markdown(summary)
     if summary["warnings"]:
         lines += ["", *(f"**Warning:** {w}." for w in summary["warnings"])]
     if summary["skipped"]:
