@@ -547,6 +547,9 @@ def _definitions() -> dict[str, str]:
 
 
 def _plot(acc: _Accumulator, summary: Mapping[str, Any], out: Path, rlabel: str) -> list[Path]:
+    denominator = plots.PRIMARY_PT_LABELS.get(
+        acc.primary_reference or "", plots.PRIMARY_PT_LABELS["truth_fraction"]
+    )
     met_gen = np.asarray(acc.met_gen)
     met_resp = {n: (np.asarray(acc.met[n]) - met_gen) / met_gen for n in acc.names}
     jet_resp = {n: np.asarray(acc.jet_resp[n]) for n in acc.names}
@@ -556,7 +559,9 @@ def _plot(acc: _Accumulator, summary: Mapping[str, Any], out: Path, rlabel: str)
     return [
         *plots.plot_responses(met_resp, met_sigma, out, observable="met", rlabel=rlabel),
         *plots.plot_responses(jet_resp, jet_sigma, out, observable="jet", rlabel=rlabel),
-        *plots.plot_by_region(summary["by_eta_region"], out, rlabel=rlabel),
+        *plots.plot_by_region(
+            summary["by_eta_region"], out, rlabel=rlabel, denominator_label=denominator
+        ),
         # without truth every candidate would fall in "pileup": no split by origin to draw
         *(
             plots.plot_weight_distributions(
@@ -571,11 +576,7 @@ def _plot(acc: _Accumulator, summary: Mapping[str, Any], out: Path, rlabel: str)
                 acc.primary_pt,
                 out,
                 rlabel=rlabel,
-                **(
-                    {"denominator_label": r"\sum p_T^{\mathrm{no\ PU}}"}
-                    if acc.primary_reference == "nopu"
-                    else {}
-                ),
+                denominator_label=denominator,
             )
             if acc.primary_reference is not None
             else []

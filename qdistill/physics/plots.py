@@ -150,13 +150,21 @@ def plot_weight_distributions(
         return save_figure(fig, out_dir, "weights")
 
 
+#: The primary-collision pT that the weighted pT is divided by, as axis text, per
+#: ``summary["primary_reference"]`` (qdistill.physics.evaluate).
+PRIMARY_PT_LABELS: Final[dict[str, str]] = {
+    "truth_fraction": r"\sum f_{PV}\,p_T",
+    "nopu": r"\sum p_T^{\mathrm{no\ PU}}",
+}
+
+
 def plot_pt_ratio_maps(
     weighted_pt: Mapping[str, hist.Hist],
     primary_pt: hist.Hist,
     out_dir: Path,
     *,
     rlabel: str,
-    denominator_label: str = r"\sum f_{PV}\,p_T",
+    denominator_label: str = PRIMARY_PT_LABELS["truth_fraction"],
 ) -> list[Path]:
     """η–φ maps of Σ w·pT / Σ f·pT per cell (f: truth fraction, the primary collision's share;
     or, with ``denominator_label``, another measure of the primary collision's pT, such as the
@@ -196,10 +204,17 @@ def plot_pt_ratio_maps(
         return save_figure(fig, out_dir, "pt_ratio_eta_phi")
 
 
-def plot_by_region(rows: Sequence[Mapping[str, Any]], out_dir: Path, *, rlabel: str) -> list[Path]:
+def plot_by_region(
+    rows: Sequence[Mapping[str, Any]],
+    out_dir: Path,
+    *,
+    rlabel: str,
+    denominator_label: str = PRIMARY_PT_LABELS["truth_fraction"],
+) -> list[Path]:
     """One panel per |η| region (``summary["by_eta_region"]``): each weighting's
-    Σ w·pT / Σ f·pT (bars, 1 = exactly the primary pT) and its jet resolution (markers with
-    bootstrap errors, right axis)."""
+    Σ w·pT / Σ f·pT (bars, 1 = exactly the primary pT; ``denominator_label`` names another
+    measure of the primary pT) and its jet resolution (markers with bootstrap errors, right
+    axis)."""
     with matplotlib.style.context(mplhep.style.CMS):
         fig = Figure(figsize=(7 * len(rows), 7))
         axes = np.atleast_1d(fig.subplots(1, len(rows), sharey=True))
@@ -237,7 +252,7 @@ def plot_by_region(rows: Sequence[Mapping[str, Any]], out_dir: Path, *, rlabel: 
                 twin.set_ylabel("jet resolution (markers)")
             else:
                 twin.set_yticklabels([])
-        axes[0].set_ylabel(r"$\sum w\,p_T \;/\; \sum f_{PV}\,p_T$ (bars)")
+        axes[0].set_ylabel(rf"$\sum w\,p_T \;/\; {denominator_label}$ (bars)")
         label_axes(axes[0], "", fontsize="x-small")
         axes[-1].set_title(rlabel, fontsize="x-small", loc="right")
         return save_figure(fig, out_dir, "by_eta_region")
