@@ -280,6 +280,8 @@ def test_cli_train_and_label_and_errors(toy_files: tuple[Path, Path], tmp_path: 
     assert json.loads(res.stdout)["n_training_events"] == 12
     config = json.loads((out / "teacher.json").read_text())
     assert config["training"]["data"] == [str(toy_files[1]), str(toy_files[0])]
+    zero = runner.invoke(app, ["teacher", "train", *both[:4], "--max-events", "0", "-o", str(out)])
+    assert zero.exit_code == 1 and "--max-events must be positive" in zero.output
 
     no_model = ["teacher", "label", str(tmp_path), "--data", str(toy_files[1])]
     not_teacher = runner.invoke(app, no_model)

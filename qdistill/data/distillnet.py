@@ -221,8 +221,7 @@ def _check_block(
 ) -> None:
     for name, arr in ((INPUTS, x), (TEACHER, w)):
         _check_finite(src, name, arr, first_event)
-    real = x[_E] > 0
-    pid = x[_PID_ROWS][:, real]
+    pid = x[_PID_ROWS][:, _real(x)]
     if pid.size and not (np.isin(pid, (0.0, 1.0)).all() and (pid.sum(axis=0) == 1).all()):
         raise QdistillError(f"{src}: PID rows 8-15 of {INPUTS} are not one-hot")
 

@@ -307,18 +307,16 @@ class EventFile:
             gpdg = f["gen/pdg_id"][g0:g1]
             npu = n_pileup[b0:b1]
             pvz = pv_z[b0:b1]
-            nopu, n0 = None, 0
-            if self.nopu_offsets is not None:
-                n0 = int(self.nopu_offsets[b0])
-                nopu = f[NOPU_P4][n0 : int(self.nopu_offsets[b1])]
+            nopu_offsets = self.nopu_offsets
+            if nopu_offsets is not None:
+                nopu = f[NOPU_P4][int(nopu_offsets[b0]) : int(nopu_offsets[b1])]
             for k, i in enumerate(range(b0, b1)):
                 a, b = int(self.offsets[i]) - p0, int(self.offsets[i + 1]) - p0
                 c, d = int(self.gen_offsets[i]) - g0, int(self.gen_offsets[i + 1]) - g0
                 nopu_p4 = None
-                if nopu is not None and self.nopu_offsets is not None:
-                    nopu_p4 = nopu[
-                        int(self.nopu_offsets[i]) - n0 : int(self.nopu_offsets[i + 1]) - n0
-                    ]
+                if nopu_offsets is not None:
+                    n0 = int(nopu_offsets[b0])
+                    nopu_p4 = nopu[int(nopu_offsets[i]) - n0 : int(nopu_offsets[i + 1]) - n0]
                 yield Event(
                     features=feats[a:b],
                     p4=p4[a:b],

@@ -67,14 +67,30 @@ SUMMARY_VERSION: Final[int] = 1
 ACCURACY_REFERENCE: Final[str] = "teacher"
 
 
+@dataclass(frozen=True)
+class PrimaryReference:
+    """What the weighted pT is divided by (``primary_reference`` in summary.json)."""
+
+    name: str
+    text: str  # in summary.md
+    tex: str  # on the figures' axes
+
+
+#: f·pT of every candidate, f its truth fraction (generated files).
+TRUTH_REFERENCE: Final = PrimaryReference("truth_fraction", "Σ f·pT", plots.TRUTH_PT_LABEL)
+#: the pT of the event reconstructed without pileup (imported DistillNet files' data_nopu).
+NOPU_REFERENCE: Final = PrimaryReference(
+    "nopu", "Σ pT of the event without pileup", r"\sum p_T^{\mathrm{no\ PU}}"
+)
+
+
 @dataclass
 class _Accumulator:
     """Everything kept while streaming through the events."""
 
     names: Sequence[str]
-    #: what the weighted pT is compared with: "truth_fraction" (f·pT of each candidate), "nopu"
-    #: (the event reconstructed without pileup, imported DistillNet files) or None
-    primary_reference: str | None = "truth_fraction"
+    #: what the weighted pT is compared with; None: nothing (no truth, no event without pileup)
+    primary_reference: PrimaryReference | None = TRUTH_REFERENCE
     n_events: int = 0
     met_gen: list[float] = field(default_factory=list)
     met: dict[str, list[float]] = field(default_factory=dict)
@@ -168,20 +184,20 @@ class _Accumulator:
         phi: npt.NDArray[np.floating],
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
         """pT (GeV), η, φ of the primary collision's share of the event, per the reference."""
-        if self.primary_reference == "truth_fraction":
+        if self.primary_reference is TRUTH_REFERENCE:
             return event.truth_fraction * pt, np.asarray(eta, np.float64), np.asarray(phi)
-        if self.primary_reference == "nopu" and event.nopu_p4 is not None:
+        if self.primary_reference is NOPU_REFERENCE and event.nopu_p4 is not None:
             ref_pt, ref_eta, ref_phi = pt_eta_phi(event.nopu_p4.astype(np.float64))
             return ref_pt, ref_eta, ref_phi
         return None
 
 
-def _primary_reference(events: EventFile) -> str | None:
-    """ "truth_fraction" where the file has truth, else "nopu" where it has the event without
-    pileup (the reference code's η–φ maps), else None (no weighted/primary pT ratios)."""
+def _primary_reference(events: EventFile) -> PrimaryReference | None:
+    """The truth where the file has it, else the event without pileup where the file has it (the
+    reference code's η–φ maps), else None (no weighted/primary pT ratios)."""
     if events.truth_available:
-        return "truth_fraction"
-    return "nopu" if events.has_nopu else None
+        return TRUTH_REFERENCE
+    return NOPU_REFERENCE if events.has_nopu else None
 
 
 def _finite(x: float) -> float | None:
@@ -354,7 +370,7 @@ def _summarise(
         "gen_jets": acc.n_gen_jets,
         "gen_jet_eta_max": CALO_ETA_MAX,
         "weightings": list(names),
-        "primary_reference": acc.primary_reference,
+        "primary_reference": None if acc.primary_reference is None else acc.primary_reference.name,
         "skipped": {n: skipped[n] for n in WEIGHTING_NAMES if n in skipped},
         "warnings": warnings,
         "met_resolution": _by_name(met_res.resolution, names),
@@ -547,9 +563,7 @@ def _definitions() -> dict[str, str]:
 
 
 def _plot(acc: _Accumulator, summary: Mapping[str, Any], out: Path, rlabel: str) -> list[Path]:
-    denominator = plots.PRIMARY_PT_LABELS.get(
-        acc.primary_reference or "", plots.PRIMARY_PT_LABELS["truth_fraction"]
-    )
+    denominator = (acc.primary_reference or TRUTH_REFERENCE).tex
     met_gen = np.asarray(acc.met_gen)
     met_resp = {n: (np.asarray(acc.met[n]) - met_gen) / met_gen for n in acc.names}
     jet_resp = {n: np.asarray(acc.jet_resp[n]) for n in acc.names}
@@ -567,7 +581,7 @@ def _plot(acc: _Accumulator, summary: Mapping[str, Any], out: Path, rlabel: str)
             plots.plot_weight_distributions(
                 acc.counts_pv, acc.counts_pu, WEIGHT_BINS, out, rlabel=rlabel
             )
-            if acc.primary_reference == "truth_fraction"
+            if acc.primary_reference is TRUTH_REFERENCE
             else []
         ),
         *(
@@ -597,7 +611,8 @@ def _fmt(value: float | None, unc: float | None = None, percent: bool = False) -
 def _region_markdown(summary: Mapping[str, Any]) -> list[str]:
     """The tracker-only MET line and the per-|η|-region table of :func:`summary_markdown`."""
     names = summary["weightings"]
-    denominator = {"truth_fraction": "Σ f·pT", "nopu": "Σ pT of the event without pileup"}.get(
+    references = {r.name: r.text for r in (TRUTH_REFERENCE, NOPU_REFERENCE)}
+    denominator = references.get(
         summary.get("primary_reference") or "", "(no primary-collision reference)"
     )
     tracker, tracker_unc = (

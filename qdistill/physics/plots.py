@@ -150,12 +150,8 @@ def plot_weight_distributions(
         return save_figure(fig, out_dir, "weights")
 
 
-#: The primary-collision pT that the weighted pT is divided by, as axis text, per
-#: ``summary["primary_reference"]`` (qdistill.physics.evaluate).
-PRIMARY_PT_LABELS: Final[dict[str, str]] = {
-    "truth_fraction": r"\sum f_{PV}\,p_T",
-    "nopu": r"\sum p_T^{\mathrm{no\ PU}}",
-}
+#: Axis text of the primary collision's pT per candidate truth (the ratios' usual denominator).
+TRUTH_PT_LABEL: Final[str] = r"\sum f_{PV}\,p_T"
 
 
 def plot_pt_ratio_maps(
@@ -164,7 +160,7 @@ def plot_pt_ratio_maps(
     out_dir: Path,
     *,
     rlabel: str,
-    denominator_label: str = PRIMARY_PT_LABELS["truth_fraction"],
+    denominator_label: str = TRUTH_PT_LABEL,
 ) -> list[Path]:
     """η–φ maps of Σ w·pT / Σ f·pT per cell (f: truth fraction, the primary collision's share;
     or, with ``denominator_label``, another measure of the primary collision's pT, such as the
@@ -209,7 +205,7 @@ def plot_by_region(
     out_dir: Path,
     *,
     rlabel: str,
-    denominator_label: str = PRIMARY_PT_LABELS["truth_fraction"],
+    denominator_label: str = TRUTH_PT_LABEL,
 ) -> list[Path]:
     """One panel per |η| region (``summary["by_eta_region"]``): each weighting's
     Σ w·pT / Σ f·pT (bars, 1 = exactly the primary pT; ``denominator_label`` names another

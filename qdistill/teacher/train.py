@@ -57,6 +57,13 @@ class _Sample:
             [self.n_pileup[i] for i in idx],
         )
 
+    def joined(self, other: _Sample) -> _Sample:
+        return _Sample(
+            self.features + other.features,
+            self.truth + other.truth,
+            self.n_pileup + other.n_pileup,
+        )
+
     @property
     def n_candidates(self) -> int:
         return int(sum(len(f) for f in self.features))
@@ -82,23 +89,19 @@ def _read_training(
     paths: Sequence[Path], max_events: int | None
 ) -> tuple[_Sample, tuple[str, ...]]:
     """The events of every file in ``paths``, in order (at most ``max_events`` in all)."""
-    sample, names = _Sample([], [], []), None
-    for path in paths:
+    if max_events is not None and max_events <= 0:
+        raise QdistillError(f"--max-events must be positive, got {max_events}")
+    sample, names = _read(paths[0], max_events)
+    for path in paths[1:]:
         left = None if max_events is None else max_events - len(sample.features)
         if left is not None and left <= 0:
             break
         part, part_names = _read(path, left)
-        if names is not None and part_names != names:
+        if part_names != names:
             raise QdistillError(
                 f"{path}: feature list differs from {paths[0]}'s; use files of one layout"
             )
-        names = part_names
-        sample = _Sample(
-            sample.features + part.features,
-            sample.truth + part.truth,
-            sample.n_pileup + part.n_pileup,
-        )
-    assert names is not None
+        sample = sample.joined(part)
     return sample, names
 
 
