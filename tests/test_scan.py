@@ -189,15 +189,3 @@ def test_yosys_pareto_without_yosys_fails_before_any_work(
     with pytest.raises(QdistillError, match=r"^--yosys-pareto: Yosys was not found"):
         run_scan(_grid(), settings, tmp_path / "scan", yosys_pareto=True)
     assert not (tmp_path / "scan").exists()
-
-
-def test_two_local_clusters_run_side_by_side() -> None:
-    # Dask's default HTTP port 8787 would make the second one fail ("already in use"), e.g. a
-    # scan started while another scan or `data generate --workers 2` runs
-    from distributed import Client
-
-    from qdistill.cluster import local_cluster
-
-    with local_cluster(1) as first, local_cluster(1) as second, Client(second) as client:
-        assert first.scheduler_address != second.scheduler_address
-        assert client.submit(sum, [1, 2, 3]).result() == 6

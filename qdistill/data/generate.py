@@ -281,17 +281,20 @@ def _executor(config: RunConfig, workers: int) -> Iterator[Runner]:
         return
     from distributed import Client
 
-    from qdistill.cluster import local_cluster
+    from qdistill.cluster import close_local_cluster, local_cluster
 
-    with local_cluster(workers) as cluster, Client(cluster) as client:
+    client = Client(local_cluster(workers))
 
-        def run(fn: Callable[[Any, RunConfig], Any], tasks: Iterable[Any]) -> Iterator[Any]:
-            futures = client.map(fn, list(tasks), config=config, pure=False)
-            for future in futures:  # in order: the file does not depend on who finished first
-                yield future.result()
-                future.release()
+    def run(fn: Callable[[Any, RunConfig], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        futures = client.map(fn, list(tasks), config=config, pure=False)
+        for future in futures:  # in order: the file does not depend on who finished first
+            yield future.result()
+            future.release()
 
+    try:
         yield run
+    finally:
+        close_local_cluster(client)
 
 
 def _chunks(n: int, size: int) -> list[range]:

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from qdistill import manifest
 from qdistill.atomic import atomic_path
+from qdistill.cluster import close_local_cluster
 from qdistill.errors import QdistillError
 from qdistill.scan.grid import ScanGrid, ScanPoint
 from qdistill.scan.point import (
@@ -150,10 +151,10 @@ def _has_yosys(out: Path, row: dict[str, Any]) -> bool:
 
 
 def _close(client: Any) -> None:
-    cluster = client.cluster
-    client.close()
-    if cluster is not None:  # ours (LocalCluster); a --scheduler cluster is not closed
-        cluster.close()
+    if client.cluster is None:  # a --scheduler cluster is the user's: left running
+        client.close()
+    else:
+        close_local_cluster(client)
 
 
 def _check_synthesis_tools() -> None:

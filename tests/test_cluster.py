@@ -1,0 +1,42 @@
+"""The local Dask cluster: free ports, and a close that silences the workers' shutdown noise."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from qdistill.cluster import close_local_cluster, local_cluster
+
+
+def test_two_local_clusters_run_side_by_side() -> None:
+    # Dask's default HTTP port 8787 would make the second one fail ("already in use"), e.g. a
+    # scan started while another scan or `data generate --workers 2` runs
+    from distributed import Client
+
+    with local_cluster(1) as first, local_cluster(1) as second, Client(second) as client:
+        assert first.scheduler_address != second.scheduler_address
+        assert client.submit(sum, [1, 2, 3]).result() == 6
+
+
+def test_close_mutes_every_worker_then_closes_client_and_cluster() -> None:
+    from distributed import Client
+
+    cluster = local_cluster(2)
+    client = Client(cluster)
+    assert client.submit(sum, [1, 2]).result() == 3
+    workers = set(client.scheduler_info()["workers"])
+    levels_before = client.run(lambda: logging.getLogger("distributed.worker").getEffectiveLevel())
+    assert all(level < logging.CRITICAL for level in levels_before.values())
+    seen: list[dict[str, Any]] = []
+    real_run = client.run
+
+    def spy(function: Any, **kwargs: Any) -> Any:
+        result = real_run(function, **kwargs)
+        seen.append(result)
+        return result
+
+    client.run = spy  # type: ignore[method-assign]
+    close_local_cluster(client)
+    assert seen == [dict.fromkeys(workers, logging.CRITICAL)]
+    assert client.status == "closed"
+    assert cluster.status.name == "closed"
