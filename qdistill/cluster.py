@@ -28,8 +28,18 @@ def local_cluster(workers: int, threads: int = 1) -> Any:
     )
 
 
-def close_local_cluster(client: Any) -> None:
-    """Close ``client`` and its LocalCluster without shutdown noise.
+def local_client(workers: int, threads: int = 1) -> Any:
+    """A ``distributed.Client`` of a new :func:`local_cluster`; close it with
+    :func:`close_client`."""
+    from distributed import Client
+
+    return Client(local_cluster(workers, threads))
+
+
+def close_client(client: Any) -> None:
+    """Close a Dask ``client``; if it runs its own LocalCluster (``client.cluster``), close that
+    too, without shutdown noise. A cluster reached by address (``--scheduler``) is the user's
+    and is left running.
 
     A worker whose heartbeat is in flight while the scheduler closes logs "Failed to communicate
     with scheduler during heartbeat" with a traceback (dask/distributed#7105), after a run that
@@ -38,7 +48,7 @@ def close_local_cluster(client: Any) -> None:
     """
     cluster = client.cluster
     try:
-        if client.status == "running":
+        if cluster is not None and client.status == "running":
             client.run(mute_worker_log, on_error="ignore")
     finally:
         client.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from qdistill.cluster import close_local_cluster, local_cluster
+from qdistill.cluster import WORKER_LOGGER, close_client, local_cluster
 
 
 def test_two_local_clusters_run_side_by_side() -> None:
@@ -18,14 +18,14 @@ def test_two_local_clusters_run_side_by_side() -> None:
         assert client.submit(sum, [1, 2, 3]).result() == 6
 
 
-def test_close_mutes_every_worker_then_closes_client_and_cluster() -> None:
+def test_close_client_mutes_every_worker_then_closes_client_and_cluster() -> None:
     from distributed import Client
 
     cluster = local_cluster(2)
     client = Client(cluster)
     assert client.submit(sum, [1, 2]).result() == 3
     workers = set(client.scheduler_info()["workers"])
-    levels_before = client.run(lambda: logging.getLogger("distributed.worker").getEffectiveLevel())
+    levels_before = client.run(lambda: logging.getLogger(WORKER_LOGGER).getEffectiveLevel())
     assert all(level < logging.CRITICAL for level in levels_before.values())
     seen: list[dict[str, Any]] = []
     real_run = client.run
@@ -36,7 +36,22 @@ def test_close_mutes_every_worker_then_closes_client_and_cluster() -> None:
         return result
 
     client.run = spy  # type: ignore[method-assign]
-    close_local_cluster(client)
+    close_client(client)
     assert seen == [dict.fromkeys(workers, logging.CRITICAL)]
     assert client.status == "closed"
     assert cluster.status.name == "closed"
+
+
+def test_close_client_leaves_a_cluster_reached_by_address_running() -> None:
+    # `qdistill scan --scheduler ADDRESS`: the cluster is the user's; its workers keep their logs
+    from distributed import Client
+
+    with local_cluster(1) as cluster:
+        client = Client(cluster.scheduler_address)
+        assert client.cluster is None
+        close_client(client)
+        assert client.status == "closed"
+        with Client(cluster.scheduler_address) as again:
+            assert again.submit(sum, [2, 3]).result() == 5
+            levels = again.run(lambda: logging.getLogger(WORKER_LOGGER).getEffectiveLevel())
+            assert all(level < logging.CRITICAL for level in levels.values())

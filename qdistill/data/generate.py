@@ -279,11 +279,9 @@ def _executor(config: RunConfig, workers: int) -> Iterator[Runner]:
         finally:
             _STATE.clear()
         return
-    from distributed import Client
+    from qdistill.cluster import close_client, local_client
 
-    from qdistill.cluster import close_local_cluster, local_cluster
-
-    client = Client(local_cluster(workers))
+    client = local_client(workers)
 
     def run(fn: Callable[[Any, RunConfig], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         futures = client.map(fn, list(tasks), config=config, pure=False)
@@ -294,7 +292,7 @@ def _executor(config: RunConfig, workers: int) -> Iterator[Runner]:
     try:
         yield run
     finally:
-        close_local_cluster(client)
+        close_client(client)
 
 
 def _chunks(n: int, size: int) -> list[range]:

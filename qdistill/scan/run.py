@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from qdistill import manifest
 from qdistill.atomic import atomic_path
-from qdistill.cluster import close_local_cluster
+from qdistill.cluster import close_client, local_client
 from qdistill.errors import QdistillError
 from qdistill.scan.grid import ScanGrid, ScanPoint
 from qdistill.scan.point import (
@@ -117,7 +117,7 @@ def run_scan(
             _synthesise(client, pending, settings, out, retries, outcome, progress)
     finally:
         if client is not None:
-            _close(client)
+            close_client(client)
     attach_yosys(outcome.rows, out)
     write_tables(outcome, grid, settings)
     return outcome
@@ -150,13 +150,6 @@ def _has_yosys(out: Path, row: dict[str, Any]) -> bool:
     return yosys_path(out, row["point"]).is_file()
 
 
-def _close(client: Any) -> None:
-    if client.cluster is None:  # a --scheduler cluster is the user's: left running
-        client.close()
-    else:
-        close_local_cluster(client)
-
-
 def _check_synthesis_tools() -> None:
     """--yosys-pareto needs Verilator (with make, perl, g++) and Yosys: fail before training."""
     from qdistill.firmware.rtl_verilator import check_build_tools, find_verilator
@@ -187,8 +180,6 @@ def _client(workers: int, scheduler: str | None, threads: int) -> Any:
     """A Dask client: of the cluster at ``scheduler``, else of a new LocalCluster."""
     from distributed import Client
 
-    from qdistill.cluster import local_cluster
-
     if scheduler is not None:
         try:
             return Client(scheduler, timeout=CONNECT_TIMEOUT_S)
@@ -197,7 +188,7 @@ def _client(workers: int, scheduler: str | None, threads: int) -> Any:
                 f"--scheduler {scheduler}: no Dask scheduler answered within "
                 f"{CONNECT_TIMEOUT_S:.0f} s ({exc}); start one or drop --scheduler"
             ) from None
-    return Client(local_cluster(workers, threads))
+    return local_client(workers, threads)
 
 
 def _compute(
